@@ -1,0 +1,215 @@
+import 'server-only';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { z } from 'zod';
+import { cursorSchema, type JobResponse } from '@/lib/shared/api-types';
+import {
+  epochMsSchema,
+  jobIdSchema,
+  jobInputSchema,
+  opIdSchema,
+  type JobId,
+} from '@/lib/shared/job-schema';
+import { ApiError, jsonResponse, toErrorResponse } from './api-error';
+import type { JobStore } from './job-store';
+import { readJsonBody } from './request-body';
+
+const gunzip = promisify(zlib.gunzip);
+
+/**
+ * How far ahead of the server's clock a client's `updatedAt`, `at` or `before` may be (ms). A
+ * device whose clock runs days ahead would otherwise win every last-writer-wins race, or clear
+ * jobs that have not been written yet.
+ */
+export const MAX_CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
+
+export interface JobsApiDeps {
+  readonly getStore: () => Promise<JobStore>;
+  readonly now?: () => number;
+  /** Op id for a write sent without an `Idempotency-Key`. */
+  readonly newOpId?: () => string;
+}
+
+const timeParamSchema = z
+  .string()
+  .regex(/^\d{1,16}$/, 'must be a time in milliseconds since the epoch')
+  .transform(Number)
+  .pipe(epochMsSchema);
+
+/**
+ * The handlers behind `app/api/veo/jobs/**`: parse and validate everything, call the store, and
+ * answer JSON. Every failure becomes a JSON error; nothing is written unless the input was valid.
+ */
+export function createJobsApi(deps: JobsApiDeps) {
+  const now = deps.now ?? Date.now;
+  const newOpId = deps.newOpId ?? (() => crypto.randomUUID());
+
+  /** Runs a handler, turning whatever it throws into the JSON error a client can act on. */
+  async function answer(handler: () => Promise<Response>): Promise<Response> {
+    try {
+      return await handler();
+    } catch (error) {
+      return toErrorResponse(error);
+    }
+  }
+
+  function parseJobId(raw: string): JobId {
+    const parsed = jobIdSchema.safeParse(raw);
+    if (!parsed.success)
+      throw ApiError.fromZod('invalid_job_id', 'The job id is not valid', parsed.error);
+    return parsed.data;
+  }
+
+  function parseOpId(request: Request): string {
+    const header = request.headers.get('idempotency-key');
+    if (header === null) return newOpId();
+    const parsed = opIdSchema.safeParse(header);
+    if (!parsed.success) {
+      throw ApiError.fromZod(
+        'invalid_request',
+        'The Idempotency-Key header is not valid',
+        parsed.error,
+      );
+    }
+    return parsed.data;
+  }
+
+  /** A time query parameter (`before`, `at`), defaulting to now, never far in the future. */
+  function parseTimeParam(request: Request, name: string): number {
+    const raw = new URL(request.url).searchParams.get(name);
+    if (raw === null) return now();
+    const parsed = timeParamSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw ApiError.fromZod('invalid_request', `The ${name} parameter is not valid`, parsed.error);
+    }
+    assertNotInFuture(parsed.data, name);
+    return parsed.data;
+  }
+
+  function assertNotInFuture(time: number, name: string): void {
+    if (time > now() + MAX_CLOCK_SKEW_MS) {
+      throw new ApiError(
+        'validation_failed',
+        `${name} is more than a day ahead of the server's clock; check the device's date and time`,
+        [{ path: [name], message: 'too far in the future' }],
+      );
+    }
+  }
+
+  return {
+    /** `GET /api/veo/jobs` and `GET /api/veo/jobs?since=CURSOR` */
+    list(request: Request): Promise<Response> {
+      return answer(async () => {
+        const since = new URL(request.url).searchParams.get('since');
+        const store = await deps.getStore();
+        if (since === null) return jsonResponse(await store.listJobs());
+        const cursor = cursorSchema.safeParse(since);
+        if (!cursor.success) {
+          throw ApiError.fromZod(
+            'invalid_request',
+            'The since parameter is not valid',
+            cursor.error,
+          );
+        }
+        return jsonResponse(await store.listChanges(cursor.data));
+      });
+    },
+
+    /** `DELETE /api/veo/jobs[?before=MS]` */
+    clear(request: Request): Promise<Response> {
+      return answer(async () => {
+        const before = parseTimeParam(request, 'before');
+        const opId = parseOpId(request);
+        const store = await deps.getStore();
+        return jsonResponse(await store.clearJobs(before, opId));
+      });
+    },
+
+    /** `GET /api/veo/jobs/:jobId`: the stored gzip bytes as they are. */
+    get(request: Request, rawJobId: string): Promise<Response> {
+      return answer(async () => {
+        const jobId = parseJobId(rawJobId);
+        const store = await deps.getStore();
+        const stored = await store.getJob(jobId);
+        if (!stored) {
+          const body: JobResponse = { job: null };
+          return jsonResponse(body, 404);
+        }
+        const headers: Record<string, string> = {
+          'content-type': 'application/json; charset=utf-8',
+          'cache-control': 'no-store',
+          vary: 'accept-encoding',
+        };
+        const acceptsGzip = /\bgzip\b/i.test(request.headers.get('accept-encoding') ?? '');
+        if (!acceptsGzip) {
+          // A client that cannot inflate (rare: every browser and Node's fetch can) gets JSON.
+          return new Response(new Uint8Array(await gunzip(stored.gzip)), { headers });
+        }
+        return new Response(new Uint8Array(stored.gzip), {
+          headers: {
+            ...headers,
+            'content-encoding': 'gzip',
+            'content-length': String(stored.gzip.byteLength),
+          },
+        });
+      });
+    },
+
+    /** `PUT /api/veo/jobs/:jobId` with a job as JSON, plain or gzip. */
+    put(request: Request, rawJobId: string): Promise<Response> {
+      return answer(async () => {
+        const jobId = parseJobId(rawJobId);
+        const opId = parseOpId(request);
+        const body = await readJsonBody(request);
+        let parsed: ReturnType<typeof jobInputSchema.safeParse>;
+        try {
+          parsed = jobInputSchema.safeParse(body);
+        } catch (error) {
+          // zod walks z.json() values recursively; absurd nesting exhausts the stack.
+          if (error instanceof RangeError) {
+            throw new ApiError('validation_failed', 'The job is nested too deeply');
+          }
+          throw error;
+        }
+        if (!parsed.success) {
+          throw ApiError.fromZod(
+            'validation_failed',
+            'The job does not match the job schema',
+            parsed.error,
+          );
+        }
+        const job = parsed.data;
+        if (job.jobId !== jobId) {
+          throw new ApiError('validation_failed', 'The body is for another job than the URL', [
+            { path: ['jobId'], message: `expected ${jobId}` },
+          ]);
+        }
+        assertNotInFuture(job.updatedAt, 'updatedAt');
+        const store = await deps.getStore();
+        return jsonResponse(await store.upsertJob(job, opId));
+      });
+    },
+
+    /** `DELETE /api/veo/jobs/:jobId[?at=MS]` */
+    remove(request: Request, rawJobId: string): Promise<Response> {
+      return answer(async () => {
+        const jobId = parseJobId(rawJobId);
+        const at = parseTimeParam(request, 'at');
+        const opId = parseOpId(request);
+        const store = await deps.getStore();
+        const result = await store.deleteJob(jobId, at, opId);
+        if (!result) throw new ApiError('not_found', `There is no job ${jobId}`);
+        return jsonResponse(result);
+      });
+    },
+
+    /** Any method a route does not serve. */
+    methodNotAllowed(allow: readonly string[]): Response {
+      return new ApiError('method_not_allowed', `Use one of: ${allow.join(', ')}`, undefined, {
+        allow: allow.join(', '),
+      }).toResponse();
+    },
+  };
+}
+
+export type JobsApi = ReturnType<typeof createJobsApi>;

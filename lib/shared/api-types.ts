@@ -1,0 +1,100 @@
+/**
+ * The jobs API (v1) on the wire: every response body has a schema here, so the server can be
+ * tested against it and the client can parse what it receives instead of trusting it.
+ */
+import { z } from 'zod';
+import { epochMsSchema, jobIdSchema, jobInfoSchema, jobSchema } from './job-schema';
+
+/** The base path of the jobs API. */
+export const JOBS_API_PATH = '/api/veo/jobs';
+
+/**
+ * A pull cursor: the server's change sequence as a decimal string. Clients store it and send it
+ * back as `?since=`; they never need to interpret it.
+ */
+export const cursorSchema = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,14})$/, 'cursor must be a cursor returned by the server');
+export type Cursor = z.infer<typeof cursorSchema>;
+
+/** `GET /api/veo/jobs` */
+export const jobListResponseSchema = z.object({
+  jobs: z.array(jobInfoSchema),
+  cursor: cursorSchema,
+});
+export type JobListResponse = z.infer<typeof jobListResponseSchema>;
+
+export const deletedJobSchema = z.object({ jobId: jobIdSchema, deletedAt: epochMsSchema });
+export type DeletedJob = z.infer<typeof deletedJobSchema>;
+
+/**
+ * `GET /api/veo/jobs?since=CURSOR`. With `reset: true` the cursor was too old (the server has
+ * since forgotten deletes it may not have seen) and `jobs` is the full live list: the client
+ * drops every synced job that is not in it.
+ */
+export const jobChangesResponseSchema = z.object({
+  jobs: z.array(jobInfoSchema),
+  deleted: z.array(deletedJobSchema),
+  cursor: cursorSchema,
+  reset: z.boolean(),
+});
+export type JobChangesResponse = z.infer<typeof jobChangesResponseSchema>;
+
+/** `GET /api/veo/jobs/:jobId` */
+export const jobResponseSchema = z.object({ job: jobSchema.nullable() });
+export type JobResponse = z.infer<typeof jobResponseSchema>;
+
+/**
+ * `PUT /api/veo/jobs/:jobId`. `applied` is true when the server's current version of the job is
+ * this write (also when this request was a replay of it); false when a newer write or delete won,
+ * in which case `job` is the winner (null when that was a delete, or the write had expired).
+ */
+export const upsertResponseSchema = z.object({
+  job: jobInfoSchema.nullable(),
+  applied: z.boolean(),
+});
+export type UpsertResponse = z.infer<typeof upsertResponseSchema>;
+
+/** `DELETE /api/veo/jobs/:jobId`. `job` is the newer version that won when `applied` is false. */
+export const deleteResponseSchema = z.object({
+  jobId: jobIdSchema,
+  applied: z.boolean(),
+  deletedAt: epochMsSchema.nullable(),
+  job: jobInfoSchema.nullable(),
+});
+export type DeleteResponse = z.infer<typeof deleteResponseSchema>;
+
+/** `DELETE /api/veo/jobs` */
+export const clearResponseSchema = z.object({
+  cleared: z.number().int().nonnegative(),
+  before: epochMsSchema,
+});
+export type ClearResponse = z.infer<typeof clearResponseSchema>;
+
+export const API_ERROR_CODES = [
+  'invalid_request',
+  'invalid_job_id',
+  'invalid_json',
+  'validation_failed',
+  'not_found',
+  'method_not_allowed',
+  'payload_too_large',
+  'unsupported_encoding',
+  'unsupported_media_type',
+  'store_unavailable',
+  'internal_error',
+] as const;
+export const apiErrorCodeSchema = z.enum(API_ERROR_CODES);
+export type ApiErrorCode = z.infer<typeof apiErrorCodeSchema>;
+
+/** Every 4xx/5xx answer of the API. `issues` lists what was wrong with the input. */
+export const apiErrorBodySchema = z.object({
+  error: z.object({
+    code: apiErrorCodeSchema,
+    message: z.string(),
+    issues: z
+      .array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() }))
+      .optional(),
+  }),
+});
+export type ApiErrorBody = z.infer<typeof apiErrorBodySchema>;

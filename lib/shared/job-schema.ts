@@ -1,0 +1,80 @@
+/**
+ * The job as it travels between the VEO app, the device and the server: one zod schema per wire
+ * type, the TypeScript type inferred beside it. Shared code: no DOM, no Node API, no env.
+ */
+import { z } from 'zod';
+
+/** Longest job id the API accepts (characters). */
+export const JOB_ID_MAX_LENGTH = 128;
+
+/** 1–128 characters of `[A-Za-z0-9._:-]`: safe in a URL path, a cache key and a log line. */
+export const jobIdSchema = z
+  .string()
+  .min(1, 'jobId must not be empty')
+  .max(JOB_ID_MAX_LENGTH, `jobId must be at most ${JOB_ID_MAX_LENGTH} characters`)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'jobId may only contain letters, digits and . _ : -');
+export type JobId = z.infer<typeof jobIdSchema>;
+
+export const JOB_STATUSES = ['completed', 'error', 'cancelled'] as const;
+export const jobStatusSchema = z.enum(JOB_STATUSES);
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+
+/** A point in time in milliseconds since the epoch. */
+export const epochMsSchema = z.number().int().nonnegative().max(8.64e15);
+
+const shortLabelSchema = z.string().trim().min(1).max(64);
+
+/**
+ * What the history list shows of a job: the plan's `veo_jobs` columns in camelCase. Unknown keys
+ * are refused, so a misspelt field is an error rather than silently dropped data.
+ */
+export const jobInfoSchema = z.strictObject({
+  jobId: jobIdSchema,
+  videoId: z.string().max(2048).default(''),
+  videoUrl: z.string().max(4096).default(''),
+  sceneCount: z.number().int().nonnegative().max(1_000_000).default(0),
+  charactersFound: z.number().int().nonnegative().max(1_000_000).default(0),
+  mode: shortLabelSchema.default('hybrid'),
+  voice: shortLabelSchema.default('no-voice'),
+  status: jobStatusSchema.default('completed'),
+  hasScript: z.boolean().default(false),
+  /** When the job was created, as the plan's ISO 8601 string. */
+  createdAt: z.iso.datetime({ offset: true }),
+  /** The job's version for last-writer-wins (ms). */
+  updatedAt: epochMsSchema,
+  /** The pipeline's error (any JSON), or null. */
+  error: z.json().nullable().default(null),
+  /** When the job disappears from every list (ms). The server caps it at updatedAt + its TTL. */
+  expiresAt: epochMsSchema,
+});
+export type CachedVeoJobInfo = z.infer<typeof jobInfoSchema>;
+
+/**
+ * The pipeline's result: usually `scenes[]`, `characters[]` and `script`, otherwise opaque. It
+ * must be a JSON object; the known parts are checked for shape, everything else is kept as is.
+ */
+export const jobDataSchema = z.looseObject({
+  scenes: z.array(z.json()).optional(),
+  characters: z.array(z.json()).optional(),
+  script: z.json().optional(),
+});
+export type CachedVeoJobData = z.infer<typeof jobDataSchema>;
+
+export const jobSchema = jobInfoSchema.extend({ data: jobDataSchema });
+export type CachedVeoJob = z.infer<typeof jobSchema>;
+
+/**
+ * A job as a writer sends it: `expiresAt` may be left out (the server then uses its TTL), every
+ * column with a default in the plan's schema may be left out too.
+ */
+export const jobInputSchema = jobSchema.extend({ expiresAt: epochMsSchema.optional() });
+export type CachedVeoJobInput = z.input<typeof jobInputSchema>;
+export type ParsedJobInput = z.output<typeof jobInputSchema>;
+
+/** An op id: the `Idempotency-Key` of a write. Opaque, printable, compared as a string. */
+export const opIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, 'Idempotency-Key must be printable ASCII without spaces');
+export type OpId = z.infer<typeof opIdSchema>;
