@@ -20,7 +20,7 @@ export async function createTestD1(): Promise<TestD1> {
     script: 'export default { fetch() { return new Response(null, { status: 404 }); } }',
     d1Databases: ['DB'],
   });
-  const db = (await mf.getD1Database('DB')) as unknown as D1Database;
+  const db = await mf.getD1Database('DB');
   const executor = bindingExecutor(db);
   await applyMigrations(executor, await readMigrations());
   return { db, executor, dispose: () => mf.dispose() };
