@@ -161,22 +161,9 @@ export function createJobsApi(deps: JobsApiDeps) {
         const jobId = parseJobId(rawJobId);
         const opId = parseOpId(request);
         const body = await readJsonBody(request);
-        let parsed: ReturnType<typeof jobInputSchema.safeParse>;
-        try {
-          parsed = jobInputSchema.safeParse(body);
-        } catch (error) {
-          // zod walks z.json() values recursively; absurd nesting exhausts the stack.
-          if (error instanceof RangeError) {
-            throw new ApiError('validation_failed', 'The job is nested too deeply');
-          }
-          throw error;
-        }
+        const parsed = await refuseDeepNesting(() => Promise.resolve(jobInputSchema.safeParse(body)));
         if (!parsed.success) {
-          throw ApiError.fromZod(
-            'validation_failed',
-            'The job does not match the job schema',
-            parsed.error,
-          );
+          throw ApiError.fromZod('validation_failed', 'The job does not match the job schema', parsed.error);
         }
         const job = parsed.data;
         if (job.jobId !== jobId) {
@@ -186,7 +173,7 @@ export function createJobsApi(deps: JobsApiDeps) {
         }
         assertNotInFuture(job.updatedAt, 'updatedAt');
         const store = await deps.getStore();
-        return jsonResponse(await store.upsertJob(job, opId));
+        return jsonResponse(await refuseDeepNesting(() => store.upsertJob(job, opId)));
       });
     },
 
@@ -213,3 +200,19 @@ export function createJobsApi(deps: JobsApiDeps) {
 }
 
 export type JobsApi = ReturnType<typeof createJobsApi>;
+
+/**
+ * JSON.parse copes with any depth, but walking the value (zod on `error`, JSON.stringify when
+ * storing) recurses and throws RangeError past a few thousand levels: that is bad input, not a
+ * server fault. Nothing has been written when it throws.
+ */
+async function refuseDeepNesting<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new ApiError('validation_failed', 'The job is nested too deeply');
+    }
+    throw error;
+  }
+}

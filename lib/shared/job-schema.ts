@@ -51,12 +51,14 @@ export type CachedVeoJobInfo = z.infer<typeof jobInfoSchema>;
 
 /**
  * The pipeline's result: usually `scenes[]`, `characters[]` and `script`, otherwise opaque. It
- * must be a JSON object; the known parts are checked for shape, everything else is kept as is.
+ * must be an object; the known parts are checked for shape, everything else is kept as is. The
+ * elements are not walked: a body is JSON by construction, and checking every node of a 20 MB
+ * job would cost more than storing it.
  */
 export const jobDataSchema = z.looseObject({
-  scenes: z.array(z.json()).optional(),
-  characters: z.array(z.json()).optional(),
-  script: z.json().optional(),
+  scenes: z.array(z.unknown()).optional(),
+  characters: z.array(z.unknown()).optional(),
+  script: z.unknown().optional(),
 });
 export type CachedVeoJobData = z.infer<typeof jobDataSchema>;
 

@@ -403,6 +403,13 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
         await unchanged();
       });
 
+      it('an error field nested thousands deep', async () => {
+        const deep = '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000);
+        const raw = `{"jobId":"keep","createdAt":"2027-01-15T08:00:00.000Z","updatedAt":${T0 + 1},"error":${deep},"data":{}}`;
+        await expectError(await put('keep', { raw, headers: { 'content-type': 'application/json' } }), 400, 'validation_failed');
+        await unchanged();
+      });
+
       it('JSON nested thousands deep', async () => {
         const deep = '['.repeat(100_000) + ']'.repeat(100_000);
         const raw = `{"jobId":"keep","createdAt":"2027-01-15T08:00:00.000Z","updatedAt":${T0 + 1},"data":{"scenes":${deep}}}`;

@@ -1,0 +1,49 @@
+/**
+ * `npm run bench`: measures what the design promises and writes the figures to
+ * docs/benchmarks.md with the machine and the date. Medians and ratios, never pass/fail.
+ */
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { benchApi, benchJobSizes } from './bench/server';
+
+async function main(): Promise<void> {
+  const started = new Date();
+  console.log('Job sizes and compression…');
+  const sizes = await benchJobSizes();
+  console.log('Jobs API on the local D1…');
+  const api = await benchApi();
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const report = `# Benchmarks
+
+Written by \`npm run bench\` on ${started.toISOString().slice(0, 10)}: ${os.cpus().length} × ${cpu},
+${Math.round(os.totalmem() / 1024 ** 3)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.
+Shared machine: read medians and ratios, not single runs.
+
+## Job sizes and server-side compression
+
+Generated jobs (\`lib/shared/sample-job.ts\`, deterministic), median of 7 runs.
+
+${sizes}
+
+## Jobs API on the local D1
+
+Each call goes through the real route handler and the store to Miniflare's D1 (the embedded
+database of \`npm start\`). \`D1 requests\` counts requests to D1 per API call; \`rows read\` and
+\`rows written\` are D1's own \`meta\` counters (what Cloudflare bills), averaged per call. The
+"since" pull comes after one job changed; \`DELETE all\` runs once, on every stored job.
+
+${api}
+`;
+  await writeFile('docs/benchmarks.md', report);
+  console.log(`\n${report}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    // Exit even if a benchmark left a database process behind.
+    process.exit(1);
+  },
+);
