@@ -161,9 +161,15 @@ export function createJobsApi(deps: JobsApiDeps) {
         const jobId = parseJobId(rawJobId);
         const opId = parseOpId(request);
         const body = await readJsonBody(request);
-        const parsed = await refuseDeepNesting(() => Promise.resolve(jobInputSchema.safeParse(body)));
+        const parsed = await refuseDeepNesting(() =>
+          Promise.resolve(jobInputSchema.safeParse(body)),
+        );
         if (!parsed.success) {
-          throw ApiError.fromZod('validation_failed', 'The job does not match the job schema', parsed.error);
+          throw ApiError.fromZod(
+            'validation_failed',
+            'The job does not match the job schema',
+            parsed.error,
+          );
         }
         const job = parsed.data;
         if (job.jobId !== jobId) {

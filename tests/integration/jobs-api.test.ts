@@ -365,10 +365,7 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
           duplex: 'half',
           headers: { 'content-type': 'application/json' },
         };
-        const response = await api.put(
-          new Request(`${BASE}/keep`, requestInit),
-          'keep',
-        );
+        const response = await api.put(new Request(`${BASE}/keep`, requestInit), 'keep');
         await expectError(response, 413, 'payload_too_large');
         await unchanged();
       });
@@ -406,7 +403,11 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
       it('an error field nested thousands deep', async () => {
         const deep = '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000);
         const raw = `{"jobId":"keep","createdAt":"2027-01-15T08:00:00.000Z","updatedAt":${T0 + 1},"error":${deep},"data":{}}`;
-        await expectError(await put('keep', { raw, headers: { 'content-type': 'application/json' } }), 400, 'validation_failed');
+        await expectError(
+          await put('keep', { raw, headers: { 'content-type': 'application/json' } }),
+          400,
+          'validation_failed',
+        );
         await unchanged();
       });
 

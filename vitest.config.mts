@@ -1,13 +1,15 @@
-import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+const root = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 
 export default defineConfig({
   resolve: {
     alias: {
-      '@': path.resolve(__dirname),
+      '@': root('.'),
       // `server-only` throws outside a React Server Components bundle; under vitest the server
       // code runs in plain Node, where the marker has nothing to guard.
-      'server-only': path.resolve(__dirname, 'tests/support/server-only.ts'),
+      'server-only': root('tests/support/server-only.ts'),
     },
   },
   test: {
