@@ -3,9 +3,6 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { D1Executor, SqlStatement } from './executor';
 
-/** The migrations folder that wrangler.toml names (`migrations_dir`). */
-export const MIGRATIONS_DIR = path.join(process.cwd(), 'migrations');
-
 // The bookkeeping table and columns wrangler uses for `wrangler d1 migrations apply`, so that a
 // database migrated by this code and one migrated by wrangler agree on what has been applied.
 const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS d1_migrations (
@@ -19,18 +16,20 @@ export interface Migration {
   readonly statements: readonly string[];
 }
 
-/** Reads `NNNN_name.sql` files in name order and splits each into statements. */
-export async function readMigrations(dir: string = MIGRATIONS_DIR): Promise<Migration[]> {
-  // turbopackIgnore: the folder is read at run time; tracing it would pull the whole project into
-  // the server bundle.
-  const names = (await readdir(/*turbopackIgnore: true*/ dir))
+/**
+ * Reads `migrations/NNNN_name.sql` (the folder wrangler.toml names) in name order and splits each
+ * file into statements. The paths are spelt out in full so that Next's file tracing ships just
+ * this folder with the server.
+ */
+export async function readMigrations(): Promise<Migration[]> {
+  const names = (await readdir(path.join(process.cwd(), 'migrations')))
     .filter((n) => /^\d{4}_.+\.sql$/.test(n))
     .sort();
   return Promise.all(
     names.map(async (name) => ({
       name,
       statements: splitSqlStatements(
-        await readFile(/*turbopackIgnore: true*/ path.join(dir, name), 'utf8'),
+        await readFile(path.join(process.cwd(), 'migrations', name), 'utf8'),
       ),
     })),
   );
