@@ -9,6 +9,7 @@ import type {
   UpsertResponse,
 } from '@/lib/shared/api-types';
 import {
+  DEFAULT_JOB_TTL_MS,
   jobDataSchema,
   jobInfoSchema,
   type CachedVeoJobInfo,
@@ -25,8 +26,7 @@ import {
   toBase64Chunks,
 } from './job-document';
 
-/** Default lifetime of a job after its last update: 30 days. */
-export const DEFAULT_JOB_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+export { DEFAULT_JOB_TTL_MS };
 
 /** A job read for `GET /api/veo/jobs/:id`: its list entry and the stored gzip response body. */
 export interface StoredJob {

@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 
+/** How long a job lives after its last update unless configured otherwise: 30 days (ms). */
+export const DEFAULT_JOB_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
 /** Longest job id the API accepts (characters). */
 export const JOB_ID_MAX_LENGTH = 128;
 

@@ -1,0 +1,233 @@
+/**
+ * The jobs API as the device calls it: every call has a timeout, and every outcome is a value
+ * sorted the way the sync rules need it — retryable (network, timeout, 429, 5xx), auth (401), or
+ * permanent (any other 4xx) — never a thrown error.
+ */
+import type { z } from 'zod';
+import {
+  JOBS_API_PATH,
+  apiErrorBodySchema,
+  clearResponseSchema,
+  deleteResponseSchema,
+  jobChangesResponseSchema,
+  jobListResponseSchema,
+  upsertResponseSchema,
+  type ApiErrorBody,
+  type ClearResponse,
+  type Cursor,
+  type DeleteResponse,
+  type JobChangesResponse,
+  type JobListResponse,
+  type UpsertResponse,
+} from '@/lib/shared/api-types';
+import type { JobId, OpId } from '@/lib/shared/job-schema';
+import { parseRetryAfter } from '@/lib/shared/retry-after';
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
+export type SyncFailure =
+  | {
+      readonly kind: 'retryable';
+      readonly reason: 'offline' | 'timeout' | 'rate-limited' | 'server';
+      readonly status?: number;
+      readonly retryAfterMs?: number;
+      readonly message: string;
+    }
+  | { readonly kind: 'auth'; readonly status: 401; readonly message: string }
+  | { readonly kind: 'permanent'; readonly status: number; readonly error: ApiErrorBody['error'] };
+
+export type ApiResult<T> =
+  | { readonly ok: true; readonly status: number; readonly value: T }
+  | { readonly ok: false; readonly failure: SyncFailure };
+
+export interface ApiClientOptions {
+  readonly fetch: typeof fetch;
+  /** Origin of the API; '' for the page's own. */
+  readonly baseUrl?: string;
+  readonly timeoutMs?: number;
+  readonly now?: () => number;
+}
+
+/** A short, user-readable sentence for a failure (status line, dead-letter list). */
+export function describeFailure(failure: SyncFailure): string {
+  return failure.kind === 'permanent' ? failure.error.message : failure.message;
+}
+
+export function createApiClient(options: ApiClientOptions) {
+  const base = `${options.baseUrl ?? ''}${JOBS_API_PATH}`;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const now = options.now ?? Date.now;
+
+  /**
+   * Sends a request and reads its body, within the timeout. A connection that fails or drops
+   * before the whole body arrived is a retryable failure (the server may or may not have applied
+   * the request: replaying it is safe, every write being idempotent).
+   */
+  async function send<T>(
+    url: string,
+    init: RequestInit,
+    signal: AbortSignal | undefined,
+    read: (response: Response) => Promise<T>,
+  ): Promise<{ ok: true; response: Response; body: T } | { ok: false; failure: SyncFailure }> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      const response = await options.fetch(url, { ...init, signal: combined, cache: 'no-store' });
+      return { ok: true, response, body: await read(response) };
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (timeout.aborted) {
+        return fail({
+          kind: 'retryable',
+          reason: 'timeout',
+          message: `The server did not answer within ${timeoutMs / 1000} s`,
+        });
+      }
+      const detail = error instanceof Error ? error.message : String(error);
+      return fail({
+        kind: 'retryable',
+        reason: 'offline',
+        message: `Could not reach the server (${detail})`,
+      });
+    }
+  }
+
+  /** Sorts a non-2xx answer into retryable, auth or permanent. */
+  function classify(response: Response, text: string): SyncFailure {
+    const status = response.status;
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
+    const errorBody = apiErrorBodySchema.safeParse(parseJson(text));
+    const message = errorBody.success
+      ? errorBody.data.error.message
+      : `The server answered HTTP ${status}`;
+    if (status === 429 || status === 408 || status >= 500) {
+      return {
+        kind: 'retryable',
+        reason: status === 429 ? 'rate-limited' : 'server',
+        status,
+        message,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      };
+    }
+    if (status === 401) return { kind: 'auth', status, message: 'Sign in again to sync your jobs' };
+    return {
+      kind: 'permanent',
+      status,
+      error: errorBody.success ? errorBody.data.error : { code: 'invalid_request', message },
+    };
+  }
+
+  async function call<T>(
+    url: string,
+    init: RequestInit,
+    schema: z.ZodType<T>,
+    signal: AbortSignal | undefined,
+    okStatuses: readonly number[] = [],
+  ): Promise<ApiResult<T>> {
+    const sent = await send(url, init, signal, (r) => r.text());
+    if (!sent.ok) return sent;
+    const { response, body } = sent;
+    if (!response.ok && !okStatuses.includes(response.status))
+      return fail(classify(response, body));
+    const parsed = schema.safeParse(parseJson(body));
+    // A 2xx that is not our JSON (a captive portal's login page, a proxy) is not the server.
+    if (!parsed.success) {
+      return fail({
+        kind: 'retryable',
+        reason: 'server',
+        status: response.status,
+        message: 'The server answered something unexpected',
+      });
+    }
+    return { ok: true, status: response.status, value: parsed.data };
+  }
+
+  return {
+    /** `GET /api/veo/jobs`, or the changes since `cursor`. */
+    listJobs(signal?: AbortSignal): Promise<ApiResult<JobListResponse>> {
+      return call(base, { method: 'GET' }, jobListResponseSchema, signal);
+    },
+    listChanges(cursor: Cursor, signal?: AbortSignal): Promise<ApiResult<JobChangesResponse>> {
+      return call(
+        `${base}?since=${encodeURIComponent(cursor)}`,
+        { method: 'GET' },
+        jobChangesResponseSchema,
+        signal,
+      );
+    },
+    /** `GET /api/veo/jobs/:id` as a Blob of the `{ job }` JSON (the browser inflates the gzip); null on 404. */
+    async getJobDocument(jobId: JobId, signal?: AbortSignal): Promise<ApiResult<Blob | null>> {
+      const sent = await send(
+        `${base}/${encodeURIComponent(jobId)}`,
+        { method: 'GET' },
+        signal,
+        (r) => r.blob(),
+      );
+      if (!sent.ok) return sent;
+      const { response, body } = sent;
+      if (response.status === 404) return { ok: true, status: 404, value: null };
+      if (!response.ok) return fail(classify(response, await body.text()));
+      return { ok: true, status: response.status, value: body };
+    },
+    /** `PUT /api/veo/jobs/:id` with a gzip body. */
+    putJob(
+      jobId: JobId,
+      gzipBody: Blob,
+      opId: OpId,
+      signal?: AbortSignal,
+    ): Promise<ApiResult<UpsertResponse>> {
+      return call(
+        `${base}/${encodeURIComponent(jobId)}`,
+        {
+          method: 'PUT',
+          body: gzipBody,
+          headers: {
+            'content-type': 'application/json',
+            'content-encoding': 'gzip',
+            'idempotency-key': opId,
+          },
+        },
+        upsertResponseSchema,
+        signal,
+      );
+    },
+    /** `DELETE /api/veo/jobs/:id?at=`. A 404 (the server never had it, or it expired) is success. */
+    deleteJob(
+      jobId: JobId,
+      at: number,
+      opId: OpId,
+      signal?: AbortSignal,
+    ): Promise<ApiResult<DeleteResponse | null>> {
+      return call(
+        `${base}/${encodeURIComponent(jobId)}?at=${at}`,
+        { method: 'DELETE', headers: { 'idempotency-key': opId } },
+        deleteResponseSchema.or(apiErrorBodySchema.transform(() => null)),
+        signal,
+        [404],
+      );
+    },
+    /** `DELETE /api/veo/jobs?before=` */
+    clearJobs(before: number, opId: OpId, signal?: AbortSignal): Promise<ApiResult<ClearResponse>> {
+      return call(
+        `${base}?before=${before}`,
+        { method: 'DELETE', headers: { 'idempotency-key': opId } },
+        clearResponseSchema,
+        signal,
+      );
+    },
+  };
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+function fail(failure: SyncFailure): { ok: false; failure: SyncFailure } {
+  return { ok: false, failure };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

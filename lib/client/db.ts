@@ -1,0 +1,145 @@
+/**
+ * The device's database: the job replica, the outbox, dead letters and sync metadata, in one
+ * IndexedDB database typed by one schema. Runs in a page and in the service worker alike.
+ */
+import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import type { ApiErrorBody, Cursor } from '@/lib/shared/api-types';
+import type { CachedVeoJobInfo, JobId, OpId } from '@/lib/shared/job-schema';
+
+export const DB_NAME = 'veo-sync';
+export const DB_VERSION = 1;
+
+/**
+ * How a job's data Blob is encoded. `job-json` is what a save writes (JSON of the CachedVeoJob,
+ * ~1 ms to store); `job-gzip` is that JSON gzip-compressed, kept once the drain has compressed it
+ * for upload; `document-json` is the server's `GET` body (`{"job": …}`) kept as received (the
+ * browser has already inflated it).
+ */
+export type JobBlobEncoding = 'job-json' | 'job-gzip' | 'document-json';
+
+/** A job's entry in the replica: what the history list needs, without the data. */
+export interface JobRecord {
+  readonly jobId: JobId;
+  readonly info: CachedVeoJobInfo;
+  /** Whether the data Blob for exactly this version is on the device. */
+  readonly hasData: boolean;
+}
+
+/** A job's data, apart from its metadata so that listing never reads megabytes. */
+export interface JobDataRecord {
+  readonly jobId: JobId;
+  /** The `updatedAt` of the version this Blob holds. */
+  readonly updatedAt: number;
+  readonly blob: Blob;
+  readonly encoding: JobBlobEncoding;
+  /** Last read or write (ms): least recently used data is evicted first under storage pressure. */
+  readonly lastUsedAt: number;
+}
+
+interface OpBase {
+  /** Outbox order (auto-increment); absent until stored. */
+  readonly seq?: number;
+  /** Sent as `Idempotency-Key`: a replay of the op is a no-op on the server. */
+  readonly opId: OpId;
+  readonly enqueuedAt: number;
+  /** Failed attempts so far. */
+  readonly attempts: number;
+  /** Not before this time (ms): backoff after a retryable failure. */
+  readonly nextAttemptAt: number;
+  /** The last failure, for the status line. */
+  readonly lastError?: string;
+}
+
+export type OutboxOp =
+  | (OpBase & { readonly kind: 'upsert'; readonly jobId: JobId; readonly updatedAt: number })
+  | (OpBase & { readonly kind: 'delete'; readonly jobId: JobId; readonly at: number })
+  | (OpBase & {
+      readonly kind: 'clear';
+      readonly jobId: typeof CLEAR_ALL_KEY;
+      readonly before: number;
+    });
+
+/** The `jobId` index value of a clear-all op, which concerns every job. */
+export const CLEAR_ALL_KEY = '*';
+
+/** An op the server refused for good (a 4xx other than 401), kept for the user to retry or discard. */
+export interface DeadLetter {
+  readonly opId: OpId;
+  readonly op: OutboxOp;
+  readonly status: number;
+  readonly error: ApiErrorBody['error'];
+  readonly failedAt: number;
+}
+
+export interface SyncMeta {
+  /** The server's change cursor after the last pull; absent before the first full list. */
+  cursor?: Cursor;
+  /** This device's id, random, made on first open. */
+  deviceId: string;
+  lastSyncedAt?: number;
+  lastError?: string;
+  /** The server answered 401: writes wait until the user signs in again. */
+  authRequired?: boolean;
+}
+
+export interface VeoSyncDB extends DBSchema {
+  jobs: {
+    key: JobId;
+    value: JobRecord;
+    indexes: { 'by-updatedAt': number };
+  };
+  jobData: {
+    key: JobId;
+    value: JobDataRecord;
+    indexes: { 'by-lastUsedAt': number };
+  };
+  outbox: {
+    key: number;
+    value: OutboxOp;
+    indexes: { 'by-jobId': string; 'by-opId': string };
+  };
+  deadLetters: {
+    key: OpId;
+    value: DeadLetter;
+    indexes: { 'by-jobId': string };
+  };
+  meta: {
+    key: 'sync';
+    value: SyncMeta;
+  };
+}
+
+export type VeoDb = IDBPDatabase<VeoSyncDB>;
+
+/**
+ * Opens (creating or upgrading) the database through `factory`: the page's or the service
+ * worker's `indexedDB`, or one per simulated device in tests. Each version's upgrade only adds to
+ * what the previous one made, so data survives every upgrade.
+ */
+export async function openVeoDb(factory: IDBFactory, name: string = DB_NAME): Promise<VeoDb> {
+  // idb's openDB() always uses the global indexedDB; this is the same thing on a given factory.
+  const request = factory.open(name, DB_VERSION);
+  request.addEventListener('upgradeneeded', (event) => {
+    const db = wrap(request.result) as unknown as VeoDb;
+    upgrade(db, event.oldVersion);
+  });
+  const db = (await wrap(request)) as unknown as VeoDb;
+  // A newer version of the app wants to upgrade: close so it can; this context reopens on next use.
+  db.addEventListener('versionchange', () => db.close());
+  return db;
+}
+
+function upgrade(db: VeoDb, oldVersion: number): void {
+  if (oldVersion < 1) {
+    const jobs = db.createObjectStore('jobs', { keyPath: 'jobId' });
+    jobs.createIndex('by-updatedAt', 'info.updatedAt');
+    const data = db.createObjectStore('jobData', { keyPath: 'jobId' });
+    data.createIndex('by-lastUsedAt', 'lastUsedAt');
+    const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+    outbox.createIndex('by-jobId', 'jobId');
+    outbox.createIndex('by-opId', 'opId', { unique: true });
+    const dead = db.createObjectStore('deadLetters', { keyPath: 'opId' });
+    dead.createIndex('by-jobId', 'op.jobId');
+    db.createObjectStore('meta');
+  }
+}

@@ -1,0 +1,490 @@
+/**
+ * The sync engine on the device: the replica, the outbox and its drain, pull, the status line,
+ * and the triggers that run them. The same code runs in a page and in the service worker; fetch,
+ * IndexedDB, the clock, the locks, the transports and the environment are injected.
+ */
+import { z } from 'zod';
+import {
+  DEFAULT_JOB_TTL_MS,
+  jobInputSchema,
+  type CachedVeoJob,
+  type CachedVeoJobInfo,
+  type JobId,
+} from '@/lib/shared/job-schema';
+import { jobResponseSchema } from '@/lib/shared/api-types';
+import { createApiClient, describeFailure, type SyncFailure } from './api-client';
+import { openVeoDb, type DeadLetter, type SyncMeta, type VeoDb } from './db';
+import { drainOutbox, type DrainResult } from './drain';
+import { platformEnvironment, type SyncEnvironment } from './environment';
+import { blobToJob } from './job-blob';
+import { SYNC_LOCK_NAME, platformLocks, type LockManagerLike } from './locks';
+import { createChangeNotifier, type ChangeTransport, type JobsChangedListener } from './notifier';
+import { pullChanges, type PullResult } from './pull';
+import {
+  clearJobsLocally,
+  deleteJobLocally,
+  listJobsLocally,
+  readJobLocally,
+  saveJobLocally,
+  storeFetchedData,
+  type JobListItem,
+} from './replica';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
+
+export const DEFAULT_PULL_INTERVAL_MS = 60_000;
+
+export interface SyncClientOptions {
+  readonly indexedDB: IDBFactory;
+  readonly fetch: typeof fetch;
+  /** Origin of the API; '' (the default) for the page's own. */
+  readonly baseUrl?: string;
+  readonly dbName?: string;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  readonly locks?: LockManagerLike;
+  /** How changes reach other contexts (BroadcastChannel, service worker messages). */
+  readonly transports?: readonly ChangeTransport[];
+  readonly environment?: SyncEnvironment;
+  /** How often to pull while a page is visible (ms). */
+  readonly pullIntervalMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly retryPolicy?: RetryPolicy;
+  /**
+   * Hands the drain after a write to someone else (the service worker, through Background
+   * Sync). Resolves true when it did; false drains in this context.
+   */
+  readonly delegateDrain?: () => Promise<boolean>;
+}
+
+/** The status line: what is synced, what waits, what went wrong. */
+export interface SyncStatus {
+  readonly online: boolean;
+  /** Ops waiting in the outbox. */
+  readonly pending: number;
+  /** A drain or pull is running in this context. */
+  readonly syncing: boolean;
+  readonly lastSyncedAt: number | null;
+  readonly lastError: string | null;
+  /** The server answered 401: writes wait until the user signs in again. */
+  readonly authRequired: boolean;
+  /** Writes the server refused for good, for the user to retry or discard. */
+  readonly deadLetters: readonly DeadLetterSummary[];
+}
+
+export interface DeadLetterSummary {
+  readonly opId: string;
+  readonly jobId: string;
+  readonly kind: 'upsert' | 'delete' | 'clear';
+  readonly status: number;
+  readonly message: string;
+  readonly failedAt: number;
+}
+
+export type ReadJobResult =
+  | { readonly status: 'found'; readonly job: CachedVeoJob }
+  /** Neither the device nor the server has it. */
+  | { readonly status: 'missing' }
+  /** The device has only its metadata and the server cannot be reached. */
+  | { readonly status: 'unavailable'; readonly reason: string };
+
+/** A job as `setCachedJob` takes it: the server's fields, with times it can fill in. */
+export const jobWriteSchema = jobInputSchema.extend({
+  createdAt: jobInputSchema.shape.createdAt.optional(),
+  updatedAt: jobInputSchema.shape.updatedAt.optional(),
+});
+export type JobWrite = z.input<typeof jobWriteSchema>;
+
+/** A job that does not match the schema: nothing was written. */
+export class InvalidJobError extends Error {
+  override readonly name = 'InvalidJobError';
+  constructor(readonly issues: readonly { path: PropertyKey[]; message: string }[]) {
+    super(
+      `The job is not valid: ${issues.map((i) => `${i.path.join('.') || '(job)'}: ${i.message}`).join('; ')}`,
+    );
+  }
+}
+
+export type SyncClient = ReturnType<typeof createSyncClient>;
+
+export function createSyncClient(options: SyncClientOptions) {
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const locks = options.locks ?? platformLocks();
+  const environment = options.environment ?? platformEnvironment();
+  const retryPolicy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
+  const pullIntervalMs = options.pullIntervalMs ?? DEFAULT_PULL_INTERVAL_MS;
+  const api = createApiClient({
+    fetch: options.fetch,
+    now,
+    ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+    ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
+  });
+  const notifier = createChangeNotifier(options.transports ?? []);
+  const closing = new AbortController();
+
+  let dbPromise: Promise<VeoDb> | undefined;
+  const db = (): Promise<VeoDb> => (dbPromise ??= openVeoDb(options.indexedDB, options.dbName));
+
+  // --- status -------------------------------------------------------------------------------
+  let syncing = 0;
+  let status: SyncStatus = {
+    online: environment.isOnline(),
+    pending: 0,
+    syncing: false,
+    lastSyncedAt: null,
+    lastError: null,
+    authRequired: false,
+    deadLetters: [],
+  };
+  const statusListeners = new Set<(status: SyncStatus) => void>();
+
+  async function refreshStatus(): Promise<SyncStatus> {
+    const d = await db();
+    const tx = d.transaction(['outbox', 'deadLetters', 'meta']);
+    const [pending, letters, meta] = await Promise.all([
+      tx.objectStore('outbox').count(),
+      tx.objectStore('deadLetters').getAll(),
+      tx.objectStore('meta').get('sync'),
+    ]);
+    const next: SyncStatus = {
+      online: environment.isOnline(),
+      pending,
+      syncing: syncing > 0,
+      lastSyncedAt: meta?.lastSyncedAt ?? null,
+      lastError: meta?.lastError ?? null,
+      authRequired: meta?.authRequired ?? false,
+      deadLetters: letters.sort((a, b) => a.failedAt - b.failedAt).map(summarise),
+    };
+    if (JSON.stringify(next) !== JSON.stringify(status)) {
+      status = next;
+      for (const listener of [...statusListeners]) listener(status);
+    }
+    return status;
+  }
+
+  async function updateMeta(patch: (meta: SyncMeta) => SyncMeta): Promise<void> {
+    const d = await db();
+    const tx = d.transaction('meta', 'readwrite');
+    const meta = (await tx.store.get('sync')) ?? { deviceId: crypto.randomUUID() };
+    await tx.store.put(patch(meta), 'sync');
+    await tx.done;
+  }
+
+  async function recordFailure(failure: SyncFailure): Promise<void> {
+    await updateMeta((meta) => ({
+      ...meta,
+      lastError: describeFailure(failure),
+      ...(failure.kind === 'auth' ? { authRequired: true } : {}),
+    }));
+  }
+
+  // Another context changed something: our status (pending count, last sync) may be stale.
+  notifier.subscribe(() => void refreshStatus().catch(reportError));
+
+  // --- drain and pull, one at a time across every context (rule 7) --------------------------
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  function exclusive<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const combined = signal ? AbortSignal.any([signal, closing.signal]) : closing.signal;
+    return locks.request(SYNC_LOCK_NAME, { signal: combined }, async () => {
+      syncing++;
+      void refreshStatus().catch(reportError);
+      try {
+        return await task();
+      } finally {
+        syncing--;
+        void refreshStatus().catch(reportError);
+      }
+    });
+  }
+
+  async function drain(signal?: AbortSignal): Promise<DrainResult> {
+    const d = await db();
+    const result = await exclusive(
+      () =>
+        drainOutbox(
+          {
+            db: d,
+            api,
+            now,
+            random,
+            retryPolicy,
+            onSettled: (change) => notifier.publish({ ...change, source: 'drain' }),
+          },
+          signal,
+        ),
+      signal,
+    );
+    if (result.stopped) await recordFailure(result.stopped);
+    else if (result.sent > 0)
+      await updateMeta(({ lastError: _e, ...meta }) => ({ ...meta, authRequired: false }));
+    scheduleRetry(result.nextAttemptAt);
+    await refreshStatus();
+    return result;
+  }
+
+  async function pull(signal?: AbortSignal): Promise<PullResult> {
+    const d = await db();
+    const result = await exclusive(() => pullChanges({ db: d, api, now }, signal), signal);
+    if (result.ok) {
+      notifier.publish({
+        jobIds: result.changed,
+        all: result.full && result.changed.length > 0,
+        source: 'pull',
+      });
+    } else {
+      await recordFailure(result.failure);
+    }
+    await refreshStatus();
+    return result;
+  }
+
+  function scheduleRetry(at: number | undefined): void {
+    if (retryTimer !== undefined) clearTimeout(retryTimer);
+    retryTimer = undefined;
+    if (at === undefined || closing.signal.aborted) return;
+    retryTimer = setTimeout(
+      () => {
+        retryTimer = undefined;
+        void drain().catch(reportError);
+      },
+      Math.max(0, at - now()),
+    );
+  }
+
+  let syncRun: Promise<void> | undefined;
+  let syncAgain = false;
+
+  /** Drain, then pull. Calls while one runs share it and ask for one more round. */
+  function sync(): Promise<void> {
+    if (syncRun) {
+      syncAgain = true;
+      return syncRun;
+    }
+    syncRun = (async () => {
+      try {
+        do {
+          syncAgain = false;
+          await drain();
+          await pull();
+        } while (syncAgain && !closing.signal.aborted);
+      } finally {
+        syncRun = undefined;
+      }
+    })();
+    return syncRun;
+  }
+
+  async function afterLocalWrite(jobIds: readonly JobId[], all = false): Promise<void> {
+    notifier.publish({ jobIds, all, source: 'local' });
+    await refreshStatus();
+    const delegated = options.delegateDrain
+      ? await options.delegateDrain().catch(() => false)
+      : false;
+    if (!delegated) void drain().catch(reportError);
+  }
+
+  // --- the public surface -------------------------------------------------------------------
+  return {
+    /** The history list, newest first, from the device only: never waits on the network. */
+    async listJobs(): Promise<JobListItem[]> {
+      return listJobsLocally(await db(), now());
+    },
+
+    /**
+     * A job with its data: from the device when it is there, otherwise fetched once, stored, and
+     * returned. Offline, a job whose data is not on the device is `unavailable`, at once.
+     */
+    async readJob(jobId: JobId): Promise<ReadJobResult> {
+      const d = await db();
+      const local = await readJobLocally(d, jobId, now());
+      if (local?.data)
+        return { status: 'found', job: await blobToJob(local.data.blob, local.data.encoding) };
+      if (!environment.isOnline()) {
+        return local
+          ? {
+              status: 'unavailable',
+              reason: 'This job’s data is not on this device, and you are offline',
+            }
+          : { status: 'missing' };
+      }
+      const result = await api.getJobDocument(jobId);
+      if (!result.ok) {
+        return local
+          ? { status: 'unavailable', reason: describeFailure(result.failure) }
+          : { status: 'missing' };
+      }
+      if (!result.value) return { status: 'missing' };
+      const parsed = jobResponseSchema.safeParse(JSON.parse(await result.value.text()));
+      if (!parsed.success || !parsed.data.job)
+        return { status: 'unavailable', reason: 'The server sent a job this app cannot read' };
+      const { data: _data, ...info } = parsed.data.job;
+      await storeFetchedData(d, info, result.value, now());
+      return { status: 'found', job: parsed.data.job };
+    },
+
+    /**
+     * Saves a job (sync rule 1): resolves once the job and its outbox op are in IndexedDB. Stamps
+     * `updatedAt` so that every save is newer than the last, and fills `createdAt`/`expiresAt`.
+     * Rejects with {@link InvalidJobError} and writes nothing if the job is not valid.
+     */
+    async saveJob(input: JobWrite): Promise<CachedVeoJobInfo> {
+      const parsed = jobWriteSchema.safeParse(input);
+      if (!parsed.success) throw new InvalidJobError(parsed.error.issues);
+      const d = await db();
+      const at = now();
+      const previous = await d.get('jobs', parsed.data.jobId);
+      const updatedAt = Math.max(
+        parsed.data.updatedAt ?? 0,
+        at,
+        previous ? previous.info.updatedAt + 1 : 0,
+      );
+      const job: CachedVeoJob = {
+        ...parsed.data,
+        createdAt: parsed.data.createdAt ?? previous?.info.createdAt ?? new Date(at).toISOString(),
+        updatedAt,
+        expiresAt: Math.min(parsed.data.expiresAt ?? Infinity, updatedAt + DEFAULT_JOB_TTL_MS),
+      };
+      await saveJobLocally(d, job, crypto.randomUUID(), at);
+      await afterLocalWrite([job.jobId]);
+      const { data: _data, ...info } = job;
+      return info;
+    },
+
+    /**
+     * Saves jobs that already have their times (an import): kept as they are, and skipped where
+     * the device already has the same or a newer version. Resolves with the ids written.
+     */
+    async importJobs(jobs: readonly CachedVeoJob[]): Promise<JobId[]> {
+      const d = await db();
+      const written: JobId[] = [];
+      for (const job of jobs) {
+        const previous = await d.get('jobs', job.jobId);
+        if (previous && previous.info.updatedAt >= job.updatedAt) continue;
+        await saveJobLocally(d, job, crypto.randomUUID(), now());
+        written.push(job.jobId);
+      }
+      if (written.length > 0) await afterLocalWrite(written);
+      return written;
+    },
+
+    /** Deletes a job here at once and on the server when the outbox drains. */
+    async deleteJob(jobId: JobId): Promise<void> {
+      await deleteJobLocally(await db(), jobId, crypto.randomUUID(), now());
+      await afterLocalWrite([jobId]);
+    },
+
+    /** Clears every job that exists now, here at once and on the server when the outbox drains. */
+    async clearAll(): Promise<void> {
+      const ids = await clearJobsLocally(await db(), crypto.randomUUID(), now());
+      await afterLocalWrite(ids, true);
+    },
+
+    /** Listens for changes from any context; returns the unsubscribe function. */
+    subscribe(listener: JobsChangedListener): () => void {
+      return notifier.subscribe(listener);
+    },
+
+    getStatus: (): SyncStatus => status,
+    refreshStatus,
+    subscribeStatus(listener: (status: SyncStatus) => void): () => void {
+      statusListeners.add(listener);
+      return () => statusListeners.delete(listener);
+    },
+
+    sync,
+    drain,
+    pull,
+    /** Adds a way to reach other contexts (the service worker's messages). */
+    addTransport: (transport: ChangeTransport) => notifier.addTransport(transport),
+
+    /** Puts a refused write back in the outbox (same op id: still exactly-once) and drains. */
+    async retryDeadLetter(opId: string): Promise<void> {
+      const d = await db();
+      const tx = d.transaction(['outbox', 'deadLetters'], 'readwrite');
+      const letter = await tx.objectStore('deadLetters').get(opId);
+      if (letter) {
+        await tx.objectStore('deadLetters').delete(opId);
+        await tx.objectStore('outbox').add({ ...letter.op, attempts: 0, nextAttemptAt: now() });
+      }
+      await tx.done;
+      if (letter)
+        await afterLocalWrite(
+          letter.op.kind === 'clear' ? [] : [letter.op.jobId],
+          letter.op.kind === 'clear',
+        );
+    },
+
+    /**
+     * Gives up a refused write: the device goes back to the server's version of everything not
+     * waiting to sync (a full pull), so the refused change does not linger unsynced.
+     */
+    async discardDeadLetter(opId: string): Promise<void> {
+      const d = await db();
+      const tx = d.transaction(['deadLetters', 'meta'], 'readwrite');
+      const letter = await tx.objectStore('deadLetters').get(opId);
+      await tx.objectStore('deadLetters').delete(opId);
+      const { cursor: _cursor, ...meta } = (await tx.objectStore('meta').get('sync')) ?? {
+        deviceId: crypto.randomUUID(),
+      };
+      await tx.objectStore('meta').put(meta, 'sync');
+      await tx.done;
+      if (letter)
+        notifier.publish({
+          jobIds: letter.op.kind === 'clear' ? [] : [letter.op.jobId],
+          all: letter.op.kind === 'clear',
+          source: 'local',
+        });
+      await refreshStatus();
+      void pull().catch(reportError);
+    },
+
+    /**
+     * Starts the triggers: sync now, again when the network comes back, pull when the page is
+     * shown again and every `pullIntervalMs` while it is visible. Returns the stop function.
+     */
+    start(): () => void {
+      const stops: (() => void)[] = [];
+      stops.push(
+        environment.onOnlineChange((online) => {
+          void refreshStatus().catch(reportError);
+          if (online) void sync().catch(reportError);
+        }),
+      );
+      stops.push(environment.onVisible(() => void pull().catch(reportError)));
+      const interval = setInterval(() => {
+        if (environment.isVisible() && environment.isOnline()) void pull().catch(reportError);
+      }, pullIntervalMs);
+      stops.push(() => clearInterval(interval));
+      void refreshStatus().catch(reportError);
+      void sync().catch(reportError);
+      return () => stops.forEach((stop) => stop());
+    },
+
+    /** Stops timers, aborts waiting work and closes the database. */
+    async close(): Promise<void> {
+      closing.abort(new DOMException('The sync client was closed', 'AbortError'));
+      scheduleRetry(undefined);
+      notifier.close();
+      await syncRun?.catch(() => undefined);
+      if (dbPromise) (await dbPromise).close();
+    },
+  };
+}
+
+function summarise(letter: DeadLetter): DeadLetterSummary {
+  return {
+    opId: letter.opId,
+    jobId: letter.op.jobId,
+    kind: letter.op.kind,
+    status: letter.status,
+    message: letter.error.message,
+    failedAt: letter.failedAt,
+  };
+}
+
+/** Background sync work has no caller to reject to: it reports here and tries again later. */
+function reportError(error: unknown): void {
+  if (error instanceof DOMException && error.name === 'AbortError') return;
+  console.error('[veo-sync]', error);
+}

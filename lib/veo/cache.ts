@@ -1,0 +1,128 @@
+/**
+ * The job cache, as the VEO app calls it: the original plan's function names, now async, over
+ * the offline-first sync engine. Reads come from IndexedDB at once; writes are durable on the
+ * device when their promise resolves and reach the server when the network allows.
+ *
+ * Browser-only: call these from effects and event handlers, not during server rendering.
+ */
+import type { CachedVeoJob, CachedVeoJobInfo, JobId } from '@/lib/shared/job-schema';
+import { broadcastChannelTransport, type JobsChangedListener } from '@/lib/client/notifier';
+import type { JobListItem } from '@/lib/client/replica';
+import {
+  createSyncClient,
+  type JobWrite,
+  type SyncClient,
+  type SyncClientOptions,
+  type SyncStatus,
+} from '@/lib/client/sync-client';
+import { importLegacyJobs } from './cache-local';
+
+export type { JobListItem, JobWrite, SyncStatus };
+
+/** The job's data is not on this device and the server cannot be reached. */
+export class JobUnavailableError extends Error {
+  override readonly name = 'JobUnavailableError';
+  constructor(
+    readonly jobId: JobId,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+let client: SyncClient | undefined;
+let stopTriggers: (() => void) | undefined;
+
+/**
+ * The page's sync client, made on first use with the browser's IndexedDB, fetch, Web Locks and
+ * BroadcastChannel; it starts syncing and imports jobs an older version left in localStorage.
+ */
+export function getSyncClient(): SyncClient {
+  if (!client) {
+    const transport = broadcastChannelTransport();
+    client = createSyncClient({
+      indexedDB: globalThis.indexedDB,
+      fetch: globalThis.fetch.bind(globalThis),
+      transports: transport ? [transport] : [],
+    });
+    const started = client;
+    stopTriggers = started.start();
+    void requestPersistentStorage();
+    void importLegacyJobs((jobs) => started.importJobs(jobs)).catch((error: unknown) =>
+      console.error('[veo-sync] importing jobs from localStorage failed; they stay there', error),
+    );
+  }
+  return client;
+}
+
+/** Replaces the page's client (the service worker integration does, and tests). */
+export async function configureSyncClient(
+  options: SyncClientOptions | SyncClient | null,
+): Promise<void> {
+  stopTriggers?.();
+  stopTriggers = undefined;
+  await client?.close();
+  client =
+    options === null ? undefined : 'saveJob' in options ? options : createSyncClient(options);
+}
+
+// Asks the browser not to evict this origin's storage under pressure (rule 10). Browsers may say
+// no (Safari, or Chrome for a site the user rarely visits); the app works the same either way.
+async function requestPersistentStorage(): Promise<void> {
+  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  if (storage?.persist && !(await storage.persisted())) await storage.persist();
+}
+
+/** Every job on this device, newest first, with its sync state. Never waits on the network. */
+export function getCachedJobList(): Promise<JobListItem[]> {
+  return getSyncClient().listJobs();
+}
+
+/**
+ * A job with its data, or null when it does not exist. Rejects with {@link JobUnavailableError}
+ * when its data is not on the device and the server cannot be reached.
+ */
+export async function getCachedJob(jobId: JobId): Promise<CachedVeoJob | null> {
+  const result = await getSyncClient().readJob(jobId);
+  if (result.status === 'found') return result.job;
+  if (result.status === 'missing') return null;
+  throw new JobUnavailableError(jobId, result.reason);
+}
+
+/** Saves a job; resolves when it is durable on this device (online or not). */
+export function setCachedJob(
+  jobId: JobId,
+  job: Omit<JobWrite, 'jobId'> & { jobId?: JobId },
+): Promise<CachedVeoJobInfo> {
+  if (job.jobId !== undefined && job.jobId !== jobId) {
+    return Promise.reject(new Error(`setCachedJob: the job is ${job.jobId}, not ${jobId}`));
+  }
+  return getSyncClient().saveJob({ ...job, jobId });
+}
+
+/** Deletes a job everywhere; resolves when the delete is durable on this device. */
+export function deleteCachedJob(jobId: JobId): Promise<void> {
+  return getSyncClient().deleteJob(jobId);
+}
+
+/** Clears every job that exists now, on every device. */
+export function clearAllJobs(): Promise<void> {
+  return getSyncClient().clearAll();
+}
+
+/** Calls `listener` once for every change, made here, in another tab, or pulled from the server. */
+export function subscribe(listener: JobsChangedListener): () => void {
+  return getSyncClient().subscribe(listener);
+}
+
+/** The sync status line and its changes. */
+export const syncStatus = {
+  get: (): SyncStatus => getSyncClient().getStatus(),
+  subscribe: (listener: (status: SyncStatus) => void): (() => void) =>
+    getSyncClient().subscribeStatus(listener),
+};
+
+/** Sync now: send waiting writes, then pull. */
+export function syncNow(): Promise<void> {
+  return getSyncClient().sync();
+}
