@@ -15,6 +15,7 @@ export default defineConfig({
   test: {
     include: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts'],
     environment: 'node',
+    setupFiles: ['tests/support/setup-indexeddb.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Each integration file starts its own Miniflare (workerd); two cores run two at a time.

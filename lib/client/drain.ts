@@ -36,12 +36,18 @@ export interface DrainResult {
  * and ends the drain (the network is likely gone: no point hammering it with the rest); a 401
  * ends it too; a permanent refusal moves the op to the dead letters and goes on.
  */
-export async function drainOutbox(ctx: DrainContext, signal?: AbortSignal): Promise<DrainResult> {
+export async function drainOutbox(
+  ctx: DrainContext,
+  options: { signal?: AbortSignal; force?: boolean } = {},
+): Promise<DrainResult> {
+  const { signal } = options;
   let sent = 0;
   let deadLettered = 0;
+  // A forced drain (the network came back, the user asked) tries every op once, backoff or not.
+  const tried = new Set<string>();
   for (;;) {
     signal?.throwIfAborted();
-    const { op, nextDueAt } = await nextDueOp(ctx.db, ctx.now());
+    const { op, nextDueAt } = await nextDueOp(ctx.db, options.force ? Infinity : ctx.now(), tried);
     if (!op)
       return {
         sent,
@@ -49,6 +55,7 @@ export async function drainOutbox(ctx: DrainContext, signal?: AbortSignal): Prom
         ...(nextDueAt === undefined ? {} : { nextAttemptAt: nextDueAt }),
       };
 
+    tried.add(op.opId);
     const result = await sendOp(ctx, op, signal);
     if (result === 'superseded') continue;
     if (result.ok) {

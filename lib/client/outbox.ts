@@ -33,16 +33,20 @@ export function listOps(db: VeoDb): Promise<OutboxOp[]> {
   return db.getAll('outbox');
 }
 
-/** The first op due at `now`, and the earliest time another one falls due. */
+/**
+ * The first op due at `now` that is not in `skip`, and the earliest time another one falls due.
+ */
 export async function nextDueOp(
   db: VeoDb,
   now: number,
+  skip: ReadonlySet<string> = new Set(),
 ): Promise<{ op: OutboxOp | undefined; nextDueAt: number | undefined }> {
   let nextDueAt: number | undefined;
   let cursor = await db.transaction('outbox').store.openCursor();
   while (cursor) {
-    if (cursor.value.nextAttemptAt <= now) return { op: cursor.value, nextDueAt: undefined };
-    nextDueAt = Math.min(nextDueAt ?? Infinity, cursor.value.nextAttemptAt);
+    const op = cursor.value;
+    if (!skip.has(op.opId) && op.nextAttemptAt <= now) return { op, nextDueAt: undefined };
+    nextDueAt = Math.min(nextDueAt ?? Infinity, op.nextAttemptAt);
     cursor = await cursor.continue();
   }
   return { op: undefined, nextDueAt };

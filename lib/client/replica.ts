@@ -57,23 +57,19 @@ export async function saveJobLocally(
     attempts: 0,
     nextAttemptAt: now,
   };
+  const { data: _data, ...info } = job;
   await withEviction(db, blob.size, async () => {
-    const { data, ...info } = job;
-    void data;
     const tx = db.transaction(WRITE_STORES, 'readwrite');
-    await Promise.all([
+    await committed(tx, [
       tx.objectStore('jobs').put({ jobId: job.jobId, info, hasData: true }),
-      tx
-        .objectStore('jobData')
-        .put({
-          jobId: job.jobId,
-          updatedAt: job.updatedAt,
-          blob,
-          encoding: 'job-json',
-          lastUsedAt: now,
-        }),
+      tx.objectStore('jobData').put({
+        jobId: job.jobId,
+        updatedAt: job.updatedAt,
+        blob,
+        encoding: 'job-json',
+        lastUsedAt: now,
+      }),
       enqueueOp(tx, op),
-      tx.done,
     ]);
   });
 }
@@ -174,20 +170,20 @@ export async function storeFetchedData(
 ): Promise<void> {
   await withEviction(db, blob.size, async () => {
     const tx = db.transaction(['jobs', 'jobData'], 'readwrite');
-    const record = await tx.objectStore('jobs').get(info.jobId);
-    if (!record || record.info.updatedAt <= info.updatedAt) {
+    const write = async () => {
+      const record = await tx.objectStore('jobs').get(info.jobId);
+      // A newer version landed while the data downloaded: this data is stale, keep none.
+      if (record && record.info.updatedAt > info.updatedAt) return;
       await tx.objectStore('jobs').put({ jobId: info.jobId, info, hasData: true });
-      await tx
-        .objectStore('jobData')
-        .put({
-          jobId: info.jobId,
-          updatedAt: info.updatedAt,
-          blob,
-          encoding: 'document-json',
-          lastUsedAt: now,
-        });
-    }
-    await tx.done;
+      await tx.objectStore('jobData').put({
+        jobId: info.jobId,
+        updatedAt: info.updatedAt,
+        blob,
+        encoding: 'document-json',
+        lastUsedAt: now,
+      });
+    };
+    await committed(tx, [write()]);
   });
 }
 
@@ -226,7 +222,7 @@ export async function evictSyncedData(db: VeoDb, bytes: number): Promise<number>
     const data = cursor.value;
     if (!unsynced.has(data.jobId)) {
       freed += data.blob.size;
-      await cursor.delete();
+      await tx.objectStore('jobData').delete(data.jobId);
       const record = await tx.objectStore('jobs').get(data.jobId);
       if (record)
         await tx.objectStore('jobs').put({ ...record, hasData: false } satisfies JobRecord);
@@ -237,12 +233,27 @@ export async function evictSyncedData(db: VeoDb, bytes: number): Promise<number>
   return freed;
 }
 
+/**
+ * Waits for a transaction's requests and its commit. When it aborts, rejects with the
+ * transaction's own error (QuotaExceededError, say) rather than a request's generic AbortError,
+ * and never leaves a request's rejection unhandled.
+ */
+async function committed(
+  tx: { done: Promise<void>; error: DOMException | null },
+  work: Promise<unknown>[],
+): Promise<void> {
+  try {
+    await Promise.all([...work, tx.done]);
+  } catch (error) {
+    throw tx.error ?? error;
+  }
+}
+
 function isQuotaError(error: unknown): boolean {
   return (
     typeof error === 'object' &&
     error !== null &&
     'name' in error &&
-    ((error as { name: unknown }).name === 'QuotaExceededError' ||
-      (error as { name: unknown }).name === 'NS_ERROR_DOM_QUOTA_REACHED')
+    (error.name === 'QuotaExceededError' || error.name === 'NS_ERROR_DOM_QUOTA_REACHED')
   );
 }

@@ -3,7 +3,7 @@
  * and the triggers that run them. The same code runs in a page and in the service worker; fetch,
  * IndexedDB, the clock, the locks, the transports and the environment are injected.
  */
-import { z } from 'zod';
+import { type z } from 'zod';
 import {
   DEFAULT_JOB_TTL_MS,
   jobInputSchema,
@@ -198,7 +198,13 @@ export function createSyncClient(options: SyncClientOptions) {
     });
   }
 
-  async function drain(signal?: AbortSignal): Promise<DrainResult> {
+  /**
+   * Sends what the outbox holds. `force` also tries ops still in backoff: for when conditions
+   * changed (the network came back, the user asked to sync).
+   */
+  async function drain(
+    options: { signal?: AbortSignal; force?: boolean } = {},
+  ): Promise<DrainResult> {
     const d = await db();
     const result = await exclusive(
       () =>
@@ -211,9 +217,9 @@ export function createSyncClient(options: SyncClientOptions) {
             retryPolicy,
             onSettled: (change) => notifier.publish({ ...change, source: 'drain' }),
           },
-          signal,
+          options,
         ),
-      signal,
+      options.signal,
     );
     if (result.stopped) await recordFailure(result.stopped);
     else if (result.sent > 0)
@@ -265,7 +271,7 @@ export function createSyncClient(options: SyncClientOptions) {
       try {
         do {
           syncAgain = false;
-          await drain();
+          await drain({ force: true });
           await pull();
         } while (syncAgain && !closing.signal.aborted);
       } finally {

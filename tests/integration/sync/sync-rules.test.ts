@@ -1,0 +1,492 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openVeoDb } from '@/lib/client/db';
+import type { Tab } from '../../support/device';
+import { createDevice } from '../../support/device';
+import { startJobsApiServer, type JobsApiServer } from '../../support/jobs-api-server';
+import { generateSampleJob } from '@/lib/shared/sample-job';
+import type { JobWrite } from '@/lib/client/sync-client';
+import { simulateQuota } from '../../support/quota';
+
+/**
+ * One test (or a few) per sync rule of DESIGN.md, each named after its rule, against the real
+ * route handlers on Miniflare's D1 behind a loopback server, with a fault-injecting fetch.
+ */
+describe('sync rules', () => {
+  let server: JobsApiServer;
+  const tabs: Tab[] = [];
+
+  beforeAll(async () => {
+    server = await startJobsApiServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  afterEach(async () => {
+    await Promise.all(tabs.splice(0).map((t) => t.client.close()));
+  });
+
+  let counter = 0;
+  const uniqueId = (name: string) => `${name}-${++counter}-${Date.now()}`;
+
+  /** A tab that drains only when the test says so (the write path still enqueues). */
+  function manualTab(device = createDevice(server.origin)): Tab {
+    const tab = device.openTab({ delegateDrain: () => Promise.resolve(true) });
+    tabs.push(tab);
+    return tab;
+  }
+
+  const job = (jobId: string, extra: Partial<JobWrite> = {}): JobWrite => ({
+    jobId,
+    sceneCount: 1,
+    data: { scenes: [{ prompt: `prompt of ${jobId}` }], characters: [], script: 'script' },
+    ...extra,
+  });
+
+  /** A realistic job as the pipeline would hand it over: times are the save's to stamp. */
+  function sampleWrite(jobId: string, sceneCount: number, seed: number): JobWrite {
+    const {
+      expiresAt: _e,
+      updatedAt: _u,
+      createdAt: _c,
+      ...rest
+    } = generateSampleJob({ jobId, sceneCount, seed });
+    return rest;
+  }
+
+  async function serverJob(jobId: string) {
+    const stored = await server.store.getJob(jobId);
+    return stored;
+  }
+
+  describe('rule 1: a write is durable when the promise resolves, online or not', () => {
+    it('saves the job and its outbox op in IndexedDB while offline, visible to another tab', async () => {
+      const device = createDevice(server.origin);
+      const tab = manualTab(device);
+      tab.net.offline = true;
+      const id = uniqueId('durable');
+      await tab.client.saveJob(job(id));
+
+      const raw = await openVeoDb(device.indexedDB);
+      const [record, data, ops] = await Promise.all([
+        raw.get('jobs', id),
+        raw.get('jobData', id),
+        raw.getAll('outbox'),
+      ]);
+      raw.close();
+      expect(record?.info.jobId).toBe(id);
+      expect(data?.blob).toBeInstanceOf(Blob);
+      expect(ops.map((o) => [o.kind, o.jobId])).toEqual([['upsert', id]]);
+
+      const other = manualTab(device);
+      const list = await other.client.listJobs();
+      expect(list.map((j) => [j.jobId, j.syncState])).toEqual([[id, 'pending']]);
+      const read = await other.client.readJob(id);
+      expect(read.status === 'found' && read.job.data).toEqual(job(id).data);
+    });
+
+    it('refuses an invalid job with the reasons and writes nothing', async () => {
+      const device = createDevice(server.origin);
+      const tab = manualTab(device);
+      await expect(tab.client.saveJob({ jobId: 'bad id', data: {} })).rejects.toThrow(/jobId/);
+      await expect(tab.client.saveJob({ ...job('x'), sceneCount: -1 })).rejects.toThrow(
+        /sceneCount/,
+      );
+      expect(await tab.client.listJobs()).toEqual([]);
+      const raw = await openVeoDb(device.indexedDB);
+      expect(await raw.count('outbox')).toBe(0);
+      raw.close();
+    });
+  });
+
+  describe('rule 2: every acknowledged write takes effect exactly once', () => {
+    it('replays a write whose connection dropped after the server applied it, as a no-op', async () => {
+      const tab = manualTab();
+      const id = uniqueId('dropped');
+      await tab.client.saveJob(job(id));
+      tab.net.inject('drop-after-apply');
+      const first = await tab.client.drain();
+      expect(first.stopped?.kind).toBe('retryable');
+      const applied = await serverJob(id);
+      expect(applied).not.toBeNull();
+      const { cursor } = await server.store.listJobs();
+
+      const second = await tab.client.drain({ force: true });
+      expect(second.sent).toBe(1);
+      const puts = tab.net.requests.filter((r) => r.method === 'PUT');
+      expect(puts).toHaveLength(2);
+      expect(puts[0]?.headers['idempotency-key']).toBe(puts[1]?.headers['idempotency-key']);
+      // The replay changed nothing on the server: no new change after the cursor.
+      const changes = await server.store.listChanges(cursor);
+      expect(changes.jobs).toEqual([]);
+      expect((await tab.client.listJobs())[0]?.syncState).toBe('synced');
+    });
+
+    it('replays safely when the drain is interrupted between the server’s 2xx and the local removal', async () => {
+      const device = createDevice(server.origin);
+      const tab = manualTab(device);
+      const id = uniqueId('interrupted');
+      await tab.client.saveJob(job(id));
+      // The server answers 2xx, but the context dies before it can remove the op: the answer is
+      // lost exactly as if the connection had dropped.
+      tab.net.inject('drop-after-apply');
+      await tab.client.drain();
+      await tab.client.close();
+
+      const restarted = manualTab(device);
+      expect((await restarted.client.refreshStatus()).pending).toBe(1);
+      const result = await restarted.client.drain({ force: true });
+      expect(result.sent).toBe(1);
+      expect((await restarted.client.refreshStatus()).pending).toBe(0);
+      const list = await server.store.listJobs();
+      expect(list.jobs.filter((j) => j.jobId === id)).toHaveLength(1);
+    });
+  });
+
+  describe('rule 3: deletes are tombstones', () => {
+    it('keeps a job deleted on one device deleted when another replays an older offline edit', async () => {
+      const a = manualTab();
+      const b = manualTab();
+      const id = uniqueId('tomb');
+      await a.client.saveJob(job(id));
+      await a.client.drain();
+      await b.client.pull();
+      b.net.offline = true;
+      // B edits while offline, A deletes later (its delete is newer).
+      await b.client.saveJob(job(id, { videoId: 'edited offline' }));
+      await new Promise((r) => setTimeout(r, 5));
+      await a.client.deleteJob(id);
+      await a.client.drain();
+      b.net.offline = false;
+      await b.client.sync();
+      expect(await server.store.getJob(id)).toBeNull();
+      expect((await b.client.listJobs()).map((j) => j.jobId)).not.toContain(id);
+    });
+
+    it('clears only what existed when the user cleared', async () => {
+      const a = manualTab();
+      const b = manualTab();
+      const before = uniqueId('before-clear');
+      await a.client.saveJob(job(before));
+      await a.client.drain();
+      await a.client.clearAll();
+      await new Promise((r) => setTimeout(r, 5));
+      const after = uniqueId('after-clear');
+      await b.client.saveJob(job(after));
+      await b.client.drain();
+      await a.client.sync();
+      const names = (await a.client.listJobs()).map((j) => j.jobId);
+      expect(names).toContain(after);
+      expect(names).not.toContain(before);
+    });
+  });
+
+  describe('rule 4: offline edits of one job become one request; a delete supersedes', () => {
+    it('sends 50 offline edits of a job as one gzip PUT', async () => {
+      const tab = manualTab();
+      const id = uniqueId('coalesce');
+      const sample = sampleWrite(id, 40, 3);
+      for (let i = 0; i < 50; i++) {
+        await tab.client.saveJob({ ...sample, videoId: `edit-${i}` });
+      }
+      expect((await tab.client.refreshStatus()).pending).toBe(1);
+      await tab.client.drain();
+      const puts = tab.net.requests.filter((r) => r.method === 'PUT');
+      expect(puts).toHaveLength(1);
+      expect(puts[0]?.headers['content-encoding']).toBe('gzip');
+      const rawBytes = new Blob([JSON.stringify(sample)]).size;
+      expect(puts[0]!.bodyBytes).toBeLessThan(rawBytes / 3);
+      const stored = await tab.client.listJobs();
+      expect(stored[0]?.videoId).toBe('edit-49');
+    });
+
+    it('sends only the delete for a job edited and then deleted offline', async () => {
+      const tab = manualTab();
+      const id = uniqueId('edit-then-delete');
+      await tab.client.saveJob(job(id));
+      await tab.client.saveJob(job(id, { videoId: 'v2' }));
+      await tab.client.deleteJob(id);
+      await tab.client.drain();
+      expect(tab.net.requests.map((r) => r.method)).toEqual(['DELETE']);
+      expect((await tab.client.refreshStatus()).pending).toBe(0);
+    });
+  });
+
+  describe('rule 5: an op leaves the outbox only after a 2xx', () => {
+    it.each([
+      ['offline', 'offline' as const],
+      ['500', { status: 500 }],
+      ['503 with Retry-After', { status: 503, retryAfter: '120' }],
+      ['429', { status: 429, retryAfter: '7' }],
+    ])('keeps the op with backoff on %s, and sends it later', async (_name, fault) => {
+      const t0 = Date.now();
+      const tab = manualTab();
+      const id = uniqueId('retry');
+      await tab.client.saveJob(job(id));
+      tab.net.inject(fault);
+      const result = await tab.client.drain();
+      expect(result.sent).toBe(0);
+      expect(result.stopped?.kind).toBe('retryable');
+      expect(result.nextAttemptAt).toBeGreaterThan(t0);
+      if (typeof fault === 'object' && 'retryAfter' in fault) {
+        expect(result.nextAttemptAt! - Date.now()).toBeGreaterThanOrEqual(
+          Number(fault.retryAfter) * 1000 - 1000,
+        );
+      }
+      const status = await tab.client.refreshStatus();
+      expect(status.pending).toBe(1);
+      expect(status.lastError).not.toBeNull();
+      // Not due yet: an ordinary drain leaves it; a forced one (network back) sends it.
+      expect((await tab.client.drain()).sent).toBe(0);
+      expect((await tab.client.drain({ force: true })).sent).toBe(1);
+      expect(await serverJob(id)).not.toBeNull();
+    });
+
+    it('times out a hanging request after the request timeout and keeps the op', async () => {
+      const device = createDevice(server.origin);
+      const tab = device.openTab({
+        delegateDrain: () => Promise.resolve(true),
+        requestTimeoutMs: 100,
+      });
+      tabs.push(tab);
+      const id = uniqueId('hang');
+      await tab.client.saveJob(job(id));
+      tab.net.inject('hang');
+      const result = await tab.client.drain();
+      expect(result.stopped).toMatchObject({ kind: 'retryable', reason: 'timeout' });
+      expect((await tab.client.refreshStatus()).pending).toBe(1);
+    });
+
+    it('grows the backoff exponentially with each failure', async () => {
+      const tab = manualTab();
+      await tab.client.saveJob(job(uniqueId('backoff')));
+      const delays: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        tab.net.inject({ status: 500 });
+        const before = Date.now();
+        const result = await tab.client.drain({ force: true });
+        delays.push(result.nextAttemptAt! - before);
+      }
+      // random() is 0.5: half of 1 s, 2 s, 4 s, 8 s.
+      expect(delays.map((d) => Math.round(d / 100) * 100)).toEqual([500, 1000, 2000, 4000]);
+    });
+
+    it('keeps the op on 401 and says that sign-in is needed', async () => {
+      const tab = manualTab();
+      await tab.client.saveJob(job(uniqueId('auth')));
+      tab.net.inject({ status: 401 });
+      const result = await tab.client.drain();
+      expect(result.stopped?.kind).toBe('auth');
+      const status = await tab.client.refreshStatus();
+      expect(status).toMatchObject({ pending: 1, authRequired: true });
+      expect((await tab.client.drain({ force: true })).sent).toBe(1);
+      expect((await tab.client.refreshStatus()).authRequired).toBe(false);
+    });
+
+    it('moves an op refused with 400 to the dead letters, with the server’s reason, to retry or discard', async () => {
+      const tab = manualTab();
+      const id = uniqueId('dead');
+      await tab.client.saveJob(job(id));
+      tab.net.inject({
+        status: 400,
+        body: { error: { code: 'validation_failed', message: 'sceneCount is wrong' } },
+      });
+      const result = await tab.client.drain();
+      expect(result.deadLettered).toBe(1);
+      let status = await tab.client.refreshStatus();
+      expect(status.pending).toBe(0);
+      expect(status.deadLetters).toMatchObject([
+        { jobId: id, kind: 'upsert', status: 400, message: 'sceneCount is wrong' },
+      ]);
+      expect((await tab.client.listJobs())[0]).toMatchObject({
+        syncState: 'failed',
+        syncError: 'sceneCount is wrong',
+      });
+
+      await tab.client.retryDeadLetter(status.deadLetters[0]!.opId);
+      expect((await tab.client.drain()).sent).toBe(1);
+      expect(await serverJob(id)).not.toBeNull();
+
+      const other = uniqueId('discard');
+      await tab.client.saveJob(job(other));
+      tab.net.inject({ status: 422 });
+      await tab.client.drain();
+      status = await tab.client.refreshStatus();
+      await tab.client.discardDeadLetter(status.deadLetters[0]!.opId);
+      await vi.waitFor(async () => {
+        expect((await tab.client.listJobs()).map((j) => j.jobId)).not.toContain(other);
+      });
+      expect((await tab.client.refreshStatus()).deadLetters).toEqual([]);
+    });
+  });
+
+  describe('rule 6: reads never wait on the network', () => {
+    it('lists and opens jobs from the device while every request hangs', async () => {
+      const device = createDevice(server.origin);
+      const writer = manualTab(device);
+      const id = uniqueId('read');
+      await writer.client.saveJob(job(id));
+      const reader = manualTab(device);
+      for (let i = 0; i < 5; i++) reader.net.inject('hang');
+      void reader.client.pull().catch(() => undefined);
+      const list = await reader.client.listJobs();
+      expect(list.map((j) => j.jobId)).toEqual([id]);
+      const read = await reader.client.readJob(id);
+      expect(read.status).toBe('found');
+    });
+
+    it('fetches a job whose data is not on the device, stores it, and says so at once when offline', async () => {
+      const a = manualTab();
+      const id = uniqueId('lazy');
+      await a.client.saveJob(job(id));
+      await a.client.drain();
+      const b = manualTab();
+      await b.client.pull();
+      expect((await b.client.listJobs())[0]).toMatchObject({ jobId: id, availableOffline: false });
+      b.env.setOnline(false);
+      expect(await b.client.readJob(id)).toMatchObject({ status: 'unavailable' });
+      expect(b.net.requests.filter((r) => r.url.endsWith(id))).toHaveLength(0);
+      b.env.setOnline(true);
+      const fetched = await b.client.readJob(id);
+      expect(fetched.status === 'found' && fetched.job.data).toEqual(job(id).data);
+      b.env.setOnline(false);
+      expect((await b.client.readJob(id)).status).toBe('found');
+      expect((await b.client.listJobs())[0]?.availableOffline).toBe(true);
+    });
+
+    it('never overwrites a job with a pending local write when pulling', async () => {
+      const a = manualTab();
+      const b = manualTab();
+      const id = uniqueId('pending-pull');
+      await a.client.saveJob(job(id, { videoId: 'from a' }));
+      await a.client.drain();
+      await b.client.saveJob(job(id, { videoId: 'from b, not sent yet' }));
+      await b.client.pull();
+      expect((await b.client.listJobs()).find((j) => j.jobId === id)?.videoId).toBe(
+        'from b, not sent yet',
+      );
+    });
+
+    it('pulls on start, when the network returns, when the page is shown, and on an interval', async () => {
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+      try {
+        const tab = createDevice(server.origin).openTab({ pullIntervalMs: 60_000 });
+        tabs.push(tab);
+        const pulls = () =>
+          tab.net.requests.filter(
+            (r) =>
+              r.method === 'GET' && r.url.includes('/api/veo/jobs') && !/jobs\/[^?]/.test(r.url),
+          ).length;
+        const stop = tab.client.start();
+        await vi.waitFor(() => expect(pulls()).toBe(1));
+        tab.env.setOnline(false);
+        tab.env.setOnline(true);
+        await vi.waitFor(() => expect(pulls()).toBe(2));
+        tab.env.show();
+        await vi.waitFor(() => expect(pulls()).toBe(3));
+        await vi.advanceTimersByTimeAsync(60_000);
+        await vi.waitFor(() => expect(pulls()).toBe(4));
+        tab.env.visible = false;
+        await vi.advanceTimersByTimeAsync(60_000);
+        expect(pulls()).toBe(4);
+        stop();
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+  });
+
+  describe('rule 7: one replayer at a time', () => {
+    it('sends each op once when two tabs drain at the same moment', async () => {
+      const device = createDevice(server.origin);
+      const one = manualTab(device);
+      const two = manualTab(device);
+      const ids = [uniqueId('lock'), uniqueId('lock'), uniqueId('lock')];
+      for (const id of ids) await one.client.saveJob(job(id));
+      const [r1, r2] = await Promise.all([one.client.drain(), two.client.drain()]);
+      expect(r1.sent + r2.sent).toBe(3);
+      const puts = [...one.net.requests, ...two.net.requests].filter((r) => r.method === 'PUT');
+      expect(puts).toHaveLength(3);
+    });
+  });
+
+  describe('rule 8: every change is announced to every open tab, once', () => {
+    it('delivers a local write and a pulled change once to each tab’s listeners', async () => {
+      const device = createDevice(server.origin);
+      const one = manualTab(device);
+      const two = manualTab(device);
+      const id = uniqueId('announce');
+      await one.client.saveJob(job(id));
+      await vi.waitFor(() =>
+        expect(two.events.filter((e) => e.jobIds.includes(id))).toHaveLength(1),
+      );
+      expect(one.events.filter((e) => e.jobIds.includes(id) && e.source === 'local')).toHaveLength(
+        1,
+      );
+
+      const elsewhere = manualTab();
+      const remote = uniqueId('remote');
+      await elsewhere.client.saveJob(job(remote));
+      await elsewhere.client.drain();
+      await one.client.pull();
+      await vi.waitFor(() =>
+        expect(two.events.filter((e) => e.jobIds.includes(remote))).toHaveLength(1),
+      );
+      expect(one.events.filter((e) => e.jobIds.includes(remote))).toHaveLength(1);
+    });
+  });
+
+  describe('rule 10: storage pressure', () => {
+    it('evicts synced data least-recently-used to make room, never unsynced data or metadata', async () => {
+      const quota = simulateQuota(1_200_000);
+      try {
+        const device = createDevice(server.origin);
+        const tab = manualTab(device);
+        const ids = ['lru-old', 'lru-mid', 'lru-new'].map(uniqueId);
+        for (const [i, id] of ids.entries()) {
+          await tab.client.saveJob(sampleWrite(id, 20, 10 + i));
+          await tab.client.drain();
+        }
+        await tab.client.readJob(ids[0]!); // the oldest save, but read last: now the most recent
+        tab.net.offline = true;
+        const unsynced = uniqueId('unsynced');
+        await tab.client.saveJob(sampleWrite(unsynced, 60, 20));
+        expect(quota.evictions).toBeGreaterThan(0);
+        const list = await tab.client.listJobs();
+        const offline = Object.fromEntries(list.map((j) => [j.jobId, j.availableOffline]));
+        expect(offline[unsynced]).toBe(true);
+        expect(offline[ids[1]!]).toBe(false); // least recently used went first
+        expect(list.map((j) => j.jobId).sort()).toEqual([...ids, unsynced].sort()); // metadata stays
+
+        // Nothing synced is left to evict: the next save fails whole, with a clear error.
+        const tooBig = uniqueId('too-big');
+        await expect(tab.client.saveJob(sampleWrite(tooBig, 400, 30))).rejects.toThrow(
+          /no room left/,
+        );
+        expect((await tab.client.listJobs()).map((j) => j.jobId)).not.toContain(tooBig);
+        expect((await tab.client.refreshStatus()).pending).toBe(1);
+      } finally {
+        quota.restore();
+      }
+    });
+
+    it('keeps the gzip the drain made instead of the JSON', async () => {
+      const device = createDevice(server.origin);
+      const tab = manualTab(device);
+      const id = uniqueId('gzip');
+      const sample = sampleWrite(id, 20, 4);
+      await tab.client.saveJob(sample);
+      let raw = await openVeoDb(device.indexedDB);
+      const before = await raw.get('jobData', id);
+      raw.close();
+      expect(before?.encoding).toBe('job-json');
+      await tab.client.drain();
+      raw = await openVeoDb(device.indexedDB);
+      const after = await raw.get('jobData', id);
+      raw.close();
+      expect(after?.encoding).toBe('job-gzip');
+      expect(after!.blob.size).toBeLessThan(before!.blob.size / 3);
+      const read = await tab.client.readJob(id);
+      expect(read.status === 'found' && read.job.data).toEqual(sample.data);
+    });
+  });
+});

@@ -1,0 +1,89 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { createJobStore, type JobStore } from '@/lib/server/job-store';
+import { createJobsApi } from '@/lib/server/jobs-api';
+import { createTestD1, type TestD1 } from './miniflare-d1';
+
+export interface JobsApiServer {
+  /** `http://127.0.0.1:PORT` */
+  readonly origin: string;
+  readonly store: JobStore;
+  readonly d1: TestD1;
+  /** Requests the server answered, in order. */
+  readonly log: { method: string; path: string; status: number }[];
+  close(): Promise<void>;
+}
+
+/**
+ * The real jobs API route handlers on Miniflare's D1, behind a loopback HTTP server, so that
+ * clients under test use Node's real fetch (gzip and all) against the real server code.
+ */
+export async function startJobsApiServer(
+  options: { now?: () => number } = {},
+): Promise<JobsApiServer> {
+  const d1 = await createTestD1();
+  const store = createJobStore(d1.executor, options.now ? { now: options.now } : {});
+  const api = createJobsApi({
+    getStore: () => Promise.resolve(store),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const log: { method: string; path: string; status: number }[] = [];
+
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const method = req.method ?? 'GET';
+      const hasBody = method !== 'GET' && method !== 'HEAD';
+      const request = new Request(url, {
+        method,
+        headers: Object.entries(req.headers).flatMap(([k, v]) =>
+          v === undefined ? [] : [[k, Array.isArray(v) ? v.join(', ') : v] as [string, string]],
+        ),
+        ...(hasBody
+          ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' }
+          : {}),
+      });
+      const match = /^\/api\/veo\/jobs(?:\/([^/]+))?$/.exec(url.pathname);
+      let response: Response;
+      if (!match) response = new Response('not found', { status: 404 });
+      else if (match[1] === undefined) {
+        response =
+          method === 'GET'
+            ? await api.list(request)
+            : method === 'DELETE'
+              ? await api.clear(request)
+              : api.methodNotAllowed(['GET', 'DELETE']);
+      } else {
+        const jobId = decodeURIComponent(match[1]);
+        response =
+          method === 'GET'
+            ? await api.get(request, jobId)
+            : method === 'PUT'
+              ? await api.put(request, jobId)
+              : method === 'DELETE'
+                ? await api.remove(request, jobId)
+                : api.methodNotAllowed(['GET', 'PUT', 'DELETE']);
+      }
+      log.push({ method, path: url.pathname + url.search, status: response.status });
+      res.writeHead(response.status, Object.fromEntries(response.headers));
+      res.end(Buffer.from(await response.arrayBuffer()));
+    })().catch((error: unknown) => {
+      res.writeHead(500);
+      res.end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    store,
+    d1,
+    log,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await d1.dispose();
+    },
+  };
+}

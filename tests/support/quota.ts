@@ -1,0 +1,45 @@
+import { IDBObjectStore as FDBObjectStore } from 'fake-indexeddb';
+
+/**
+ * Gives fake-indexeddb a storage quota for job data, the way a browser enforces one: a `put`
+ * into `jobData` that would go over `limitBytes` aborts its whole transaction with
+ * QuotaExceededError. Call `restore()` when done.
+ */
+export function simulateQuota(limitBytes: number) {
+  const sizes = new Map<string, number>();
+  const proto = FDBObjectStore.prototype as unknown as {
+    put: (this: IDBObjectStore, value: unknown, key?: unknown) => unknown;
+    delete: (this: IDBObjectStore, key: unknown) => unknown;
+  };
+  const originalPut = proto.put;
+  const originalDelete = proto.delete;
+  const state = { evictions: 0, restore };
+
+  proto.put = function (value, key) {
+    const request = originalPut.call(this, value, key);
+    if (this.name === 'jobData') {
+      const record = value as { jobId: string; blob: Blob };
+      const total =
+        [...sizes].reduce((n, [id, size]) => n + (id === record.jobId ? 0 : size), 0) +
+        record.blob.size;
+      if (total > limitBytes) {
+        (this.transaction as unknown as { _abort(name: string): void })._abort(
+          'QuotaExceededError',
+        );
+      } else {
+        sizes.set(record.jobId, record.blob.size);
+      }
+    }
+    return request;
+  };
+  proto.delete = function (key) {
+    if (this.name === 'jobData' && typeof key === 'string' && sizes.delete(key)) state.evictions++;
+    return originalDelete.call(this, key);
+  };
+
+  function restore() {
+    proto.put = originalPut;
+    proto.delete = originalDelete;
+  }
+  return state;
+}
