@@ -31,6 +31,23 @@ export default tseslint.config(
     },
   },
   {
+    // Device code runs in pages and in the service worker: no server code, no Node API.
+    files: ['lib/client/**/*.ts', 'lib/veo/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/server/**', 'node:*', 'server-only'],
+              message: 'Device code must run in a browser.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Shared code runs in pages, the service worker and the server: no server code, no env.
     files: ['lib/shared/**/*.ts'],
     rules: {
