@@ -11,6 +11,20 @@ const nextConfig = {
   // compress pages themselves and leave an already encoded response alone.
   compress: false,
   poweredByHeader: false,
+  async headers() {
+    return [
+      {
+        // The service worker is built after `next build` (its precache lists the build's
+        // files). Browsers must always check it for updates, and it controls the whole origin.
+        source: '/sw.js',
+        headers: [
+          { key: 'Cache-Control', value: 'no-cache, no-store, must-revalidate' },
+          { key: 'Service-Worker-Allowed', value: '/' },
+          { key: 'Content-Type', value: 'application/javascript; charset=utf-8' },
+        ],
+      },
+    ];
+  },
 };
 
 module.exports = nextConfig;

@@ -22,6 +22,7 @@ import {
 } from '@/lib/shared/api-types';
 import type { JobId, OpId } from '@/lib/shared/job-schema';
 import { parseRetryAfter } from '@/lib/shared/retry-after';
+import { SYNC_REQUEST_HEADER } from './sw-protocol';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
@@ -72,7 +73,14 @@ export function createApiClient(options: ApiClientOptions) {
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
-      const response = await options.fetch(url, { ...init, signal: combined, cache: 'no-store' });
+      const headers = new Headers(init.headers);
+      headers.set(SYNC_REQUEST_HEADER, '1');
+      const response = await options.fetch(url, {
+        ...init,
+        headers,
+        signal: combined,
+        cache: 'no-store',
+      });
       return { ok: true, response, body: await read(response) };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;

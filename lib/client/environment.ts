@@ -12,22 +12,34 @@ export interface SyncEnvironment {
   onVisible(listener: () => void): () => void;
 }
 
-/** The page's (or a worker's) environment, from `navigator.onLine`, window and document events. */
+// The few members of window and document used here, typed structurally so that this module also
+// compiles for the service worker (whose lib has no Window or Document).
+interface EventSource {
+  addEventListener(type: string, listener: () => void): void;
+  removeEventListener(type: string, listener: () => void): void;
+}
+interface PageGlobals {
+  navigator?: { onLine?: boolean };
+  document?: EventSource & { visibilityState: string };
+  addEventListener?: EventSource['addEventListener'];
+  removeEventListener?: EventSource['removeEventListener'];
+}
+
+/** A page's environment, from `navigator.onLine` and window and document events. */
 export function platformEnvironment(): SyncEnvironment {
-  const target = globalThis as typeof globalThis &
-    Partial<Pick<Window, 'addEventListener' | 'removeEventListener'>>;
-  const doc = (globalThis as { document?: Document }).document;
+  const page = globalThis as PageGlobals;
+  const doc = page.document;
   return {
-    isOnline: () => (globalThis.navigator as Navigator | undefined)?.onLine ?? true,
+    isOnline: () => page.navigator?.onLine ?? true,
     isVisible: () => doc?.visibilityState === 'visible',
     onOnlineChange(listener) {
       const online = () => listener(true);
       const offline = () => listener(false);
-      target.addEventListener?.('online', online);
-      target.addEventListener?.('offline', offline);
+      page.addEventListener?.('online', online);
+      page.addEventListener?.('offline', offline);
       return () => {
-        target.removeEventListener?.('online', online);
-        target.removeEventListener?.('offline', offline);
+        page.removeEventListener?.('online', online);
+        page.removeEventListener?.('offline', offline);
       };
     },
     onVisible(listener) {
@@ -36,10 +48,10 @@ export function platformEnvironment(): SyncEnvironment {
         if (doc.visibilityState === 'visible') listener();
       };
       doc.addEventListener('visibilitychange', onChange);
-      target.addEventListener?.('focus', listener);
+      page.addEventListener?.('focus', listener);
       return () => {
         doc.removeEventListener('visibilitychange', onChange);
-        target.removeEventListener?.('focus', listener);
+        page.removeEventListener?.('focus', listener);
       };
     },
   };

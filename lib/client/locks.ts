@@ -18,8 +18,7 @@ export interface LockManagerLike {
 
 /** `navigator.locks` where it exists, otherwise a mutex local to this context. */
 export function platformLocks(): LockManagerLike {
-  const locks = (globalThis.navigator as Navigator | undefined)?.locks as
-    LockManagerLike | undefined;
+  const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
   return locks ?? createLocalLocks();
 }
 

@@ -301,11 +301,17 @@ export function createSyncClient(options: SyncClientOptions) {
      * A job with its data: from the device when it is there, otherwise fetched once, stored, and
      * returned. Offline, a job whose data is not on the device is `unavailable`, at once.
      */
-    async readJob(jobId: JobId): Promise<ReadJobResult> {
+    async readJob(jobId: JobId, options: { localOnly?: boolean } = {}): Promise<ReadJobResult> {
       const d = await db();
       const local = await readJobLocally(d, jobId, now());
-      if (local?.data)
+      if (local?.data) {
         return { status: 'found', job: await blobToJob(local.data.blob, local.data.encoding) };
+      }
+      if (options.localOnly) {
+        return local
+          ? { status: 'unavailable', reason: 'This job’s data is not on this device' }
+          : { status: 'missing' };
+      }
       if (!environment.isOnline()) {
         return local
           ? {
@@ -389,6 +395,11 @@ export function createSyncClient(options: SyncClientOptions) {
     /** Listens for changes from any context; returns the unsubscribe function. */
     subscribe(listener: JobsChangedListener): () => void {
       return notifier.subscribe(listener);
+    },
+
+    /** The server cursor of the last pull, if any. */
+    async getCursor(): Promise<string | undefined> {
+      return (await (await db()).get('meta', 'sync'))?.cursor;
     },
 
     getStatus: (): SyncStatus => status,

@@ -1,5 +1,5 @@
 import 'server-only';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Thrown at start when the environment names an impossible configuration. */
 export class ConfigError extends Error {

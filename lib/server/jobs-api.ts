@@ -1,7 +1,7 @@
 import 'server-only';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import { cursorSchema, type JobResponse } from '@/lib/shared/api-types';
 import {
   epochMsSchema,

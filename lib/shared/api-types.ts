@@ -2,7 +2,7 @@
  * The jobs API (v1) on the wire: every response body has a schema here, so the server can be
  * tested against it and the client can parse what it receives instead of trusting it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { epochMsSchema, jobIdSchema, jobInfoSchema, jobSchema } from './job-schema';
 
 /** The base path of the jobs API. */

@@ -2,7 +2,7 @@
  * The job as it travels between the VEO app, the device and the server: one zod schema per wire
  * type, the TypeScript type inferred beside it. Shared code: no DOM, no Node API, no env.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** How long a job lives after its last update unless configured otherwise: 30 days (ms). */
 export const DEFAULT_JOB_TTL_MS = 30 * 24 * 60 * 60 * 1000;

@@ -3,7 +3,7 @@
  * the form settings (`veo_form_settings`) are small and belong to this device. Jobs that an older
  * version of the app cached under `veo_job_*` are moved into IndexedDB and the outbox, once.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   DEFAULT_JOB_TTL_MS,
   jobSchema,

@@ -16,6 +16,7 @@ import {
   type SyncStatus,
 } from '@/lib/client/sync-client';
 import { importLegacyJobs } from './cache-local';
+import { delegateDrainToServiceWorker, startServiceWorker } from './service-worker';
 
 export type { JobListItem, JobWrite, SyncStatus };
 
@@ -35,7 +36,8 @@ let stopTriggers: (() => void) | undefined;
 
 /**
  * The page's sync client, made on first use with the browser's IndexedDB, fetch, Web Locks and
- * BroadcastChannel; it starts syncing and imports jobs an older version left in localStorage.
+ * BroadcastChannel; it registers the service worker, starts syncing, and imports jobs an older
+ * version left in localStorage.
  */
 export function getSyncClient(): SyncClient {
   if (!client) {
@@ -44,9 +46,18 @@ export function getSyncClient(): SyncClient {
       indexedDB: globalThis.indexedDB,
       fetch: globalThis.fetch.bind(globalThis),
       transports: transport ? [transport] : [],
+      delegateDrain: delegateDrainToServiceWorker,
     });
     const started = client;
     stopTriggers = started.start();
+    // The same functions on the console (and for the end-to-end tests): `await veoCache.getCachedJobList()`.
+    (globalThis as { veoCache?: unknown }).veoCache = consoleApi;
+    void startServiceWorker(started).catch((error: unknown) =>
+      console.error(
+        '[veo-sync] the service worker could not be registered; syncing from the page',
+        error,
+      ),
+    );
     void requestPersistentStorage();
     void importLegacyJobs((jobs) => started.importJobs(jobs)).catch((error: unknown) =>
       console.error('[veo-sync] importing jobs from localStorage failed; they stay there', error),
@@ -126,3 +137,14 @@ export const syncStatus = {
 export function syncNow(): Promise<void> {
   return getSyncClient().sync();
 }
+
+const consoleApi = {
+  getCachedJobList,
+  getCachedJob,
+  setCachedJob,
+  deleteCachedJob,
+  clearAllJobs,
+  subscribe,
+  syncStatus,
+  syncNow,
+};

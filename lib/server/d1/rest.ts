@@ -1,5 +1,5 @@
 import 'server-only';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseRetryAfter } from '@/lib/shared/retry-after';
 import { D1Error, type D1Executor, type StatementResult } from './executor';
 

@@ -1,0 +1,127 @@
+/**
+ * The jobs API as the service worker answers it for callers other than the sync engine: the
+ * network first, with a short timeout; when it fails or hangs, the device's replica (with the
+ * outbox's writes already in it: callers read their own writes), marked `X-Veo-Source: replica`.
+ * Writes sent while offline go into the outbox and are answered 202. No API answer is ever put
+ * in Cache Storage: the replica is the only copy.
+ */
+import { InvalidJobError, type SyncClient } from '@/lib/client/sync-client';
+import { SOURCE_HEADER, SYNC_REQUEST_HEADER } from '@/lib/client/sw-protocol';
+import { JOBS_API_PATH, type ApiErrorBody } from '@/lib/shared/api-types';
+import { jobIdSchema } from '@/lib/shared/job-schema';
+
+/** How long an API call may wait for the network before the replica answers (ms). */
+export const API_NETWORK_TIMEOUT_MS = 2_500;
+
+const ITEM_PATH = new RegExp(`^${JOBS_API_PATH}/([^/]+)$`);
+
+/** A request to the jobs API that the worker should handle (the engine's own pass through). */
+export function isApiRequest(request: Request, url: URL): boolean {
+  if (url.origin !== self.location.origin) return false;
+  if (request.headers.has(SYNC_REQUEST_HEADER)) return false;
+  return url.pathname === JOBS_API_PATH || ITEM_PATH.test(url.pathname);
+}
+
+function json(body: unknown, status: number): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      [SOURCE_HEADER]: 'replica',
+    },
+  });
+}
+
+function error(
+  status: number,
+  code: ApiErrorBody['error']['code'],
+  message: string,
+  issues?: ApiErrorBody['error']['issues'],
+): Response {
+  return json({ error: { code, message, ...(issues ? { issues } : {}) } }, status);
+}
+
+export function createApiFallback(client: SyncClient) {
+  async function fromReplica(request: Request, copy: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const item = ITEM_PATH.exec(url.pathname);
+    const jobId = item ? decodeURIComponent(item[1] ?? '') : undefined;
+    if (jobId !== undefined && !jobIdSchema.safeParse(jobId).success) {
+      return error(400, 'invalid_job_id', 'The job id is not valid');
+    }
+
+    if (request.method === 'GET' && jobId === undefined) {
+      const jobs = (await client.listJobs()).map(
+        ({ syncState: _s, syncError: _e, availableOffline: _a, ...info }) => info,
+      );
+      const cursor = (await client.getCursor()) ?? '0';
+      // Offline there is no incremental answer to give: the full list, flagged as a reset.
+      return json(
+        url.searchParams.has('since')
+          ? { jobs, deleted: [], cursor, reset: true }
+          : { jobs, cursor },
+        200,
+      );
+    }
+    if (request.method === 'GET' && jobId !== undefined) {
+      const result = await client.readJob(jobId, { localOnly: true });
+      if (result.status === 'found') return json({ job: result.job }, 200);
+      if (result.status === 'missing') return json({ job: null }, 404);
+      return error(503, 'store_unavailable', result.reason);
+    }
+    try {
+      if (request.method === 'PUT' && jobId !== undefined) {
+        const info = await client.saveJob(
+          (await readBody(copy)) as Parameters<SyncClient['saveJob']>[0],
+        );
+        return json({ queued: true, job: info }, 202);
+      }
+      if (request.method === 'DELETE' && jobId !== undefined) {
+        await client.deleteJob(jobId);
+        return json({ queued: true, jobId }, 202);
+      }
+      if (request.method === 'DELETE') {
+        await client.clearAll();
+        return json({ queued: true }, 202);
+      }
+    } catch (cause) {
+      if (cause instanceof InvalidJobError) {
+        return error(
+          400,
+          'validation_failed',
+          cause.message,
+          cause.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+        );
+      }
+      if (cause instanceof SyntaxError)
+        return error(400, 'invalid_json', 'The body is not valid JSON');
+      throw cause;
+    }
+    return error(405, 'method_not_allowed', 'Not supported offline');
+  }
+
+  return {
+    async handle(request: Request): Promise<Response> {
+      const copy = request.method === 'GET' ? request : request.clone();
+      try {
+        return await fetch(request, {
+          signal: AbortSignal.any([request.signal, AbortSignal.timeout(API_NETWORK_TIMEOUT_MS)]),
+        });
+      } catch {
+        return fromReplica(request, copy);
+      }
+    },
+  };
+}
+
+async function readBody(request: Request): Promise<unknown> {
+  const encoding = request.headers.get('content-encoding')?.toLowerCase();
+  const stream = request.body;
+  if (!stream) return undefined;
+  const text =
+    encoding === 'gzip'
+      ? await new Response(stream.pipeThrough(new DecompressionStream('gzip'))).text()
+      : await request.text();
+  return JSON.parse(text) as unknown;
+}

@@ -1,0 +1,157 @@
+/**
+ * The service worker: makes the installed app work on a bad connection.
+ *
+ * - Replays the outbox when the browser says the network is back (Background Sync), with the
+ *   same sync engine and the same Web Lock as the pages; where Background Sync is missing, on
+ *   start, on a page's request, and when a page reports `online`.
+ * - Answers `GET /api/veo/jobs[/:id]` from the device's replica when the network fails or hangs,
+ *   and queues writes sent while offline (202), for callers other than the sync engine.
+ * - Serves the app shell from the precache, so the app starts offline.
+ * - Tells every open window what changed.
+ */
+import { clientsClaim } from 'workbox-core';
+import {
+  cleanupOutdatedCaches,
+  matchPrecache,
+  precacheAndRoute,
+  type PrecacheEntry,
+} from 'workbox-precaching';
+import { registerRoute } from 'workbox-routing';
+import {
+  broadcastChannelTransport,
+  type ChangeTransport,
+  type JobsChangedEvent,
+} from '@/lib/client/notifier';
+import { createSyncClient } from '@/lib/client/sync-client';
+import { isPageToWorkerMessage, SYNC_TAG } from '@/lib/client/sw-protocol';
+import { createApiFallback, isApiRequest } from './api-fallback';
+import { workerEnvironment } from './worker-environment';
+
+declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: (PrecacheEntry | string)[] };
+
+/** How long a navigation may wait for the network before the cached shell answers (ms). */
+const NAVIGATION_TIMEOUT_MS = 3_000;
+
+/** The page every navigation falls back to offline: the history (any route renders from it). */
+const SHELL_URL = '/veo';
+
+// --- app shell ----------------------------------------------------------------------------------
+
+// The manifest is injected at build time (scripts/build-sw.ts): Next's hashed assets and the
+// prerendered pages, revisioned by build id.
+precacheAndRoute(self.__WB_MANIFEST);
+cleanupOutdatedCaches();
+clientsClaim();
+
+self.addEventListener('activate', (event) => {
+  // Anything this worker does not use is from an older version of the app.
+  event.waitUntil(
+    (async () => {
+      const keep = new Set((await caches.keys()).filter((name) => name.includes('precache')));
+      for (const name of await caches.keys()) if (!keep.has(name)) await caches.delete(name);
+    })(),
+  );
+});
+
+registerRoute(
+  ({ request, url }) => request.mode === 'navigate' && !url.pathname.startsWith('/api/'),
+  async ({ request }) => {
+    try {
+      return await fetch(request, { signal: AbortSignal.timeout(NAVIGATION_TIMEOUT_MS) });
+    } catch {
+      return (
+        (await matchPrecache(new URL(request.url).pathname)) ??
+        (await matchPrecache(SHELL_URL)) ??
+        Response.error()
+      );
+    }
+  },
+);
+
+// --- the sync engine, as the worker runs it -----------------------------------------------------
+
+/** Posts changes to every window, controlled or not (a first load is not controlled yet). */
+const windowsTransport: ChangeTransport = {
+  post(event) {
+    void postToWindows(event);
+  },
+  // Pages' changes reach the worker as relays (below); nothing to subscribe to here.
+  subscribe: () => () => undefined,
+};
+
+async function postToWindows(message: unknown, except?: string): Promise<void> {
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  for (const client of windows) if (client.id !== except) client.postMessage(message);
+}
+
+const hasBackgroundSync = 'sync' in self.registration;
+const channel = broadcastChannelTransport();
+
+const client = createSyncClient({
+  indexedDB: self.indexedDB,
+  fetch: self.fetch.bind(self),
+  transports: channel ? [windowsTransport, channel] : [windowsTransport],
+  environment: workerEnvironment(),
+  // A write queued by the worker itself (an offline PUT from a caller): Background Sync sends it.
+  delegateDrain: async () => {
+    if (!hasBackgroundSync) return false;
+    await self.registration.sync.register(SYNC_TAG);
+    return true;
+  },
+});
+
+let wasSyncing = false;
+client.subscribeStatus((status) => {
+  if (status.syncing === wasSyncing) return;
+  wasSyncing = status.syncing;
+  void postToWindows({ type: 'veo-sync-status', syncing: status.syncing });
+});
+
+self.addEventListener('sync', (event) => {
+  if (event.tag !== SYNC_TAG) return;
+  event.waitUntil(
+    (async () => {
+      const result = await client.drain({ force: true });
+      await client.pull().catch(() => undefined);
+      // Rethrowing tells the browser to retry later with its own backoff. On the last chance it
+      // will not: the ops stay in the outbox for the next start, `online` or page request.
+      if (result.stopped?.kind === 'retryable' && !event.lastChance) {
+        throw new Error(`Outbox not drained: ${result.stopped.message}`);
+      }
+    })(),
+  );
+});
+
+self.addEventListener('message', (event) => {
+  const message: unknown = event.data;
+  if (!isPageToWorkerMessage(message)) return;
+  switch (message.type) {
+    case 'SKIP_WAITING':
+      void self.skipWaiting();
+      return;
+    case 'veo-relay': {
+      const source = event.source && 'id' in event.source ? event.source.id : undefined;
+      event.waitUntil(postToWindows(message.event satisfies JobsChangedEvent, source));
+      return;
+    }
+    case 'veo-drain':
+    case 'veo-online':
+      event.waitUntil(client.sync());
+      return;
+  }
+});
+
+// Browsers without Background Sync (Safari, Firefox) get no `sync` event: drain whenever the
+// worker starts (it starts for navigations, fetches and messages).
+if (!hasBackgroundSync) void client.sync().catch(() => undefined);
+
+// --- API answers when the network cannot ----------------------------------------------------
+
+const fallback = createApiFallback(client);
+for (const method of ['GET', 'PUT', 'DELETE'] as const) {
+  registerRoute(
+    ({ request, url }) => isApiRequest(request, url),
+    ({ request }) => fallback.handle(request),
+    method,
+  );
+}
