@@ -1,5 +1,8 @@
 // @ts-check
 
+/** Keep equal to ACCEPTS_GZIP_PATTERN in lib/shared/accept-gzip.ts (a test checks). */
+const ACCEPTS_GZIP_PATTERN = '(.*[ ,])?gzip([ ;,].*)?';
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   // wrangler's getPlatformProxy() starts Miniflare (workerd) for the embedded local D1: both must
@@ -13,6 +16,15 @@ const nextConfig = {
   poweredByHeader: false,
   async headers() {
     return [
+      {
+        // Next.js drops a `Content-Encoding` header that a route handler sets (it cannot know the
+        // body was not inflated on the way). The job routes answer gzip to every request that
+        // accepts it — GET sends the stored gzip bytes as they are — so the header is added here,
+        // for the same requests (ACCEPTS_GZIP_PATTERN in lib/shared/accept-gzip.ts).
+        source: '/api/veo/jobs/:jobId',
+        has: [{ type: 'header', key: 'accept-encoding', value: ACCEPTS_GZIP_PATTERN }],
+        headers: [{ key: 'Content-Encoding', value: 'gzip' }],
+      },
       {
         // The service worker is built after `next build` (its precache lists the build's
         // files). Browsers must always check it for updates, and it controls the whole origin.

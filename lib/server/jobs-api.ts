@@ -10,11 +10,13 @@ import {
   opIdSchema,
   type JobId,
 } from '@/lib/shared/job-schema';
+import { acceptsGzipEncoding } from '@/lib/shared/accept-gzip';
 import { ApiError, jsonResponse, toErrorResponse } from './api-error';
 import type { JobStore } from './job-store';
 import { readJsonBody } from './request-body';
 
 const gunzip = promisify(zlib.gunzip);
+const gzip = promisify(zlib.gzip);
 
 /**
  * How far ahead of the server's clock a client's `updatedAt`, `at` or `before` may be (ms). A
@@ -51,6 +53,23 @@ export function createJobsApi(deps: JobsApiDeps) {
     } catch (error) {
       return toErrorResponse(error);
     }
+  }
+
+  /**
+   * The same, for `/api/veo/jobs/:jobId`, whose answers are gzip for every request that accepts
+   * it: Next.js drops a route's own `Content-Encoding`, so next.config.js adds it by request
+   * header, and every answer on the route (errors too) must then really be gzip.
+   */
+  async function answerItem(request: Request, handler: () => Promise<Response>): Promise<Response> {
+    const response = await answer(handler);
+    if (!acceptsGzipEncoding(request.headers.get('accept-encoding'))) return response;
+    if (response.headers.get('content-encoding') === 'gzip') return response;
+    const packed = await gzip(new Uint8Array(await response.arrayBuffer()));
+    const headers = new Headers(response.headers);
+    headers.set('content-encoding', 'gzip');
+    headers.set('content-length', String(packed.byteLength));
+    headers.set('vary', 'accept-encoding');
+    return new Response(new Uint8Array(packed), { status: response.status, headers });
   }
 
   function parseJobId(raw: string): JobId {
@@ -96,6 +115,12 @@ export function createJobsApi(deps: JobsApiDeps) {
     }
   }
 
+  function methodNotAllowed(allow: readonly string[]): Response {
+    return new ApiError('method_not_allowed', `Use one of: ${allow.join(', ')}`, undefined, {
+      allow: allow.join(', '),
+    }).toResponse();
+  }
+
   return {
     /** `GET /api/veo/jobs` and `GET /api/veo/jobs?since=CURSOR` */
     list(request: Request): Promise<Response> {
@@ -127,7 +152,7 @@ export function createJobsApi(deps: JobsApiDeps) {
 
     /** `GET /api/veo/jobs/:jobId`: the stored gzip bytes as they are. */
     get(request: Request, rawJobId: string): Promise<Response> {
-      return answer(async () => {
+      return answerItem(request, async () => {
         const jobId = parseJobId(rawJobId);
         const store = await deps.getStore();
         const stored = await store.getJob(jobId);
@@ -140,8 +165,7 @@ export function createJobsApi(deps: JobsApiDeps) {
           'cache-control': 'no-store',
           vary: 'accept-encoding',
         };
-        const acceptsGzip = /\bgzip\b/i.test(request.headers.get('accept-encoding') ?? '');
-        if (!acceptsGzip) {
+        if (!acceptsGzipEncoding(request.headers.get('accept-encoding'))) {
           // A client that cannot inflate (rare: every browser and Node's fetch can) gets JSON.
           return new Response(new Uint8Array(await gunzip(stored.gzip)), { headers });
         }
@@ -157,7 +181,7 @@ export function createJobsApi(deps: JobsApiDeps) {
 
     /** `PUT /api/veo/jobs/:jobId` with a job as JSON, plain or gzip. */
     put(request: Request, rawJobId: string): Promise<Response> {
-      return answer(async () => {
+      return answerItem(request, async () => {
         const jobId = parseJobId(rawJobId);
         const opId = parseOpId(request);
         const body = await readJsonBody(request);
@@ -185,7 +209,7 @@ export function createJobsApi(deps: JobsApiDeps) {
 
     /** `DELETE /api/veo/jobs/:jobId[?at=MS]` */
     remove(request: Request, rawJobId: string): Promise<Response> {
-      return answer(async () => {
+      return answerItem(request, async () => {
         const jobId = parseJobId(rawJobId);
         const at = parseTimeParam(request, 'at');
         const opId = parseOpId(request);
@@ -197,10 +221,11 @@ export function createJobsApi(deps: JobsApiDeps) {
     },
 
     /** Any method a route does not serve. */
-    methodNotAllowed(allow: readonly string[]): Response {
-      return new ApiError('method_not_allowed', `Use one of: ${allow.join(', ')}`, undefined, {
-        allow: allow.join(', '),
-      }).toResponse();
+    methodNotAllowed,
+
+    /** Any method `/api/veo/jobs/:jobId` does not serve (gzip like the route's other answers). */
+    itemMethodNotAllowed(request: Request, allow: readonly string[]): Promise<Response> {
+      return answerItem(request, () => Promise.resolve(methodNotAllowed(allow)));
     },
   };
 }

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { restExecutor } from '@/lib/server/d1/rest';
@@ -455,9 +456,27 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
 
   describe('GET /api/veo/jobs/:jobId', () => {
     it('answers 404 { job: null } for an unknown job', async () => {
-      const response = await get('nope');
+      const response = await get('nope', {});
       expect(response.status).toBe(404);
       expect(await json(response)).toEqual({ job: null });
+    });
+
+    it('answers gzip to a client that accepts it, errors included', async () => {
+      const missing = await get('nope');
+      expect(missing.headers.get('content-encoding')).toBe('gzip');
+      expect(
+        JSON.parse(gunzipSync(new Uint8Array(await missing.arrayBuffer())).toString('utf8')),
+      ).toEqual({ job: null });
+      const refused = await put('bad', {
+        body: job('other', T0),
+        headers: { 'accept-encoding': 'gzip' },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.headers.get('content-encoding')).toBe('gzip');
+      const body = apiErrorBodySchema.parse(
+        JSON.parse(gunzipSync(new Uint8Array(await refused.arrayBuffer())).toString('utf8')),
+      );
+      expect(body.error.code).toBe('validation_failed');
     });
 
     it('sends plain JSON to a client that does not accept gzip', async () => {
@@ -602,5 +621,38 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
       const error = await expectError(response, 500, 'internal_error');
       expect(JSON.stringify(error)).not.toContain('secret internals');
     });
+  });
+});
+
+describe('gzip on /api/veo/jobs/:jobId', () => {
+  it('uses the same Accept-Encoding pattern as next.config.js, which adds the header Next.js drops', async () => {
+    const { ACCEPTS_GZIP_PATTERN } = await import('@/lib/shared/accept-gzip');
+    const config = createRequire(import.meta.url)('../../next.config.js') as {
+      headers(): Promise<
+        {
+          source: string;
+          has?: { key: string; value: string }[];
+          headers: { key: string; value: string }[];
+        }[]
+      >;
+    };
+    const rules = await config.headers();
+    const rule = rules.find((r) => r.source === '/api/veo/jobs/:jobId');
+    expect(rule?.has).toEqual([
+      { type: 'header', key: 'accept-encoding', value: ACCEPTS_GZIP_PATTERN },
+    ]);
+    expect(rule?.headers).toEqual([{ key: 'Content-Encoding', value: 'gzip' }]);
+  });
+
+  it.each([
+    ['gzip, deflate, br, zstd', true],
+    ['gzip', true],
+    ['br, gzip;q=0.8', true],
+    ['deflate', false],
+    ['x-gzipped', false],
+    ['', false],
+  ])('treats Accept-Encoding %j as accepting gzip: %s', async (header, expected) => {
+    const { acceptsGzipEncoding } = await import('@/lib/shared/accept-gzip');
+    expect(acceptsGzipEncoding(header)).toBe(expected);
   });
 });

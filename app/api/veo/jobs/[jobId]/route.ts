@@ -21,7 +21,7 @@ export async function DELETE(request: Request, context: RouteContext): Promise<R
   return jobsApi.remove(request, (await context.params).jobId);
 }
 
-export function POST(): Response {
-  return jobsApi.methodNotAllowed(ALLOW);
+export function POST(request: Request): Promise<Response> {
+  return jobsApi.itemMethodNotAllowed(request, ALLOW);
 }
 export { POST as PATCH };
