@@ -17,6 +17,7 @@ import {
   type PrecacheEntry,
 } from 'workbox-precaching';
 import { registerRoute } from 'workbox-routing';
+import { NetworkOnly } from 'workbox-strategies';
 import {
   broadcastChannelTransport,
   type ChangeTransport,
@@ -53,19 +54,23 @@ self.addEventListener('activate', (event) => {
   );
 });
 
+// Precached pages are answered by the precache above. Any other navigation goes to the network,
+// and when the network fails or takes longer than the timeout, it is sent to the shell (a
+// redirect, so the page hydrates at its own URL). Pages are never put in a runtime cache: the
+// precache is the one copy, replaced with each version.
 registerRoute(
   ({ request, url }) => request.mode === 'navigate' && !url.pathname.startsWith('/api/'),
-  async ({ request }) => {
-    try {
-      return await fetch(request, { signal: AbortSignal.timeout(NAVIGATION_TIMEOUT_MS) });
-    } catch {
-      return (
-        (await matchPrecache(new URL(request.url).pathname)) ??
-        (await matchPrecache(SHELL_URL)) ??
-        Response.error()
-      );
-    }
-  },
+  new NetworkOnly({
+    networkTimeoutSeconds: NAVIGATION_TIMEOUT_MS / 1000,
+    plugins: [
+      {
+        handlerDidError: async () =>
+          (await matchPrecache(SHELL_URL))
+            ? Response.redirect(new URL(SHELL_URL, self.location.origin).href, 302)
+            : Response.error(),
+      },
+    ],
+  }),
 );
 
 // --- the sync engine, as the worker runs it -----------------------------------------------------
