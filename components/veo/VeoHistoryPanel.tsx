@@ -7,7 +7,7 @@
  */
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { CachedVeoJob } from '@/lib/shared/job-schema';
-import { generateSampleJob } from '@/lib/shared/sample-job';
+import { generateSampleJobInput } from '@/lib/shared/sample-job';
 import {
   JobUnavailableError,
   clearAllJobs,
@@ -91,12 +91,7 @@ export function VeoHistoryPanel() {
   const addSample = () =>
     run('sample', async () => {
       const seed = Math.floor(Math.random() * 1_000_000);
-      const {
-        expiresAt: _e,
-        updatedAt: _u,
-        createdAt: _c,
-        ...job
-      } = generateSampleJob({
+      const job = generateSampleJobInput({
         jobId: `sample-${seed}`,
         seed,
         sceneCount: 40,

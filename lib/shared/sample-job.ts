@@ -210,3 +210,12 @@ export function generateSampleJob(options: SampleJobOptions = {}): CachedVeoJob 
     },
   };
 }
+
+/**
+ * A generated job as the pipeline hands it to `setCachedJob`: without the times, which the save
+ * stamps (a job generated for a past date would otherwise arrive already expired).
+ */
+export function generateSampleJobInput(options: SampleJobOptions = {}) {
+  const { createdAt: _c, updatedAt: _u, expiresAt: _e, ...job } = generateSampleJob(options);
+  return job;
+}

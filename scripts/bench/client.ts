@@ -4,19 +4,13 @@
  */
 import 'fake-indexeddb/auto';
 import type { JobWrite } from '@/lib/client/sync-client';
-import { generateSampleJob } from '@/lib/shared/sample-job';
+import { generateSampleJobInput } from '@/lib/shared/sample-job';
 import { createDevice } from '../../tests/support/device';
 import { startJobsApiServer } from '../../tests/support/jobs-api-server';
 import { bytes, median, ms, quantile, table, timeRuns } from './stats';
 
 function write(jobId: string, sceneCount: number, seed: number): JobWrite {
-  const {
-    expiresAt: _e,
-    updatedAt: _u,
-    createdAt: _c,
-    ...job
-  } = generateSampleJob({ jobId, sceneCount, seed });
-  return job;
+  return generateSampleJobInput({ jobId, sceneCount, seed });
 }
 
 export async function benchClient(): Promise<{ saves: string; lists: string; drains: string }> {

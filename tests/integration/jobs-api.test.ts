@@ -314,38 +314,17 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
         await unchanged();
       });
 
-      it('a content type that is not JSON', async () => {
+      it.each([
+        ['a content type that is not JSON', 'text/plain', undefined, 415, 'unsupported_media_type'],
+        ['an encoding other than gzip', 'application/json', 'br', 415, 'unsupported_encoding'],
+        ['a body that claims gzip but is not', 'application/json', 'gzip', 400, 'invalid_request'],
+      ] as const)('%s', async (_name, contentType, encoding, status, code) => {
+        const headers: Record<string, string> = { 'content-type': contentType };
+        if (encoding) headers['content-encoding'] = encoding;
         await expectError(
-          await put('keep', {
-            raw: JSON.stringify(job('keep', T0 + 1)),
-            headers: { 'content-type': 'text/plain' },
-          }),
-          415,
-          'unsupported_media_type',
-        );
-        await unchanged();
-      });
-
-      it('an encoding other than gzip', async () => {
-        await expectError(
-          await put('keep', {
-            raw: 'xx',
-            headers: { 'content-type': 'application/json', 'content-encoding': 'br' },
-          }),
-          415,
-          'unsupported_encoding',
-        );
-        await unchanged();
-      });
-
-      it('a body that claims gzip but is not', async () => {
-        await expectError(
-          await put('keep', {
-            raw: 'not gzip at all',
-            headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
-          }),
-          400,
-          'invalid_request',
+          await put('keep', { raw: JSON.stringify(job('keep', T0 + 1)), headers }),
+          status,
+          code,
         );
         await unchanged();
       });

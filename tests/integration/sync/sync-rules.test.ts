@@ -3,7 +3,7 @@ import { openVeoDb } from '@/lib/client/db';
 import type { Tab } from '../../support/device';
 import { createDevice } from '../../support/device';
 import { startJobsApiServer, type JobsApiServer } from '../../support/jobs-api-server';
-import { generateSampleJob } from '@/lib/shared/sample-job';
+import { generateSampleJobInput } from '@/lib/shared/sample-job';
 import type { JobWrite } from '@/lib/client/sync-client';
 import { simulateQuota } from '../../support/quota';
 
@@ -44,13 +44,7 @@ describe('sync rules', () => {
 
   /** A realistic job as the pipeline would hand it over: times are the save's to stamp. */
   function sampleWrite(jobId: string, sceneCount: number, seed: number): JobWrite {
-    const {
-      expiresAt: _e,
-      updatedAt: _u,
-      createdAt: _c,
-      ...rest
-    } = generateSampleJob({ jobId, sceneCount, seed });
-    return rest;
+    return generateSampleJobInput({ jobId, sceneCount, seed });
   }
 
   async function serverJob(jobId: string) {
