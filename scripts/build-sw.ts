@@ -17,8 +17,8 @@ interface PrecacheEntry {
   revision: string | null;
 }
 
-/** The app's pages that are prerendered and make up the offline shell. */
-const SHELL_PAGES = ['/veo'];
+/** The app's prerendered pages and files that make up the offline shell. */
+const SHELL_PAGES = ['/veo', '/manifest.webmanifest'];
 
 const root = process.cwd();
 const dev = process.argv.includes('--dev');

@@ -397,6 +397,12 @@ export function createSyncClient(options: SyncClientOptions) {
       return notifier.subscribe(listener);
     },
 
+    /** Jobs with a write or delete still waiting in the outbox. */
+    async getPendingJobIds(): Promise<Set<JobId>> {
+      const ops = await (await db()).getAll('outbox');
+      return new Set(ops.filter((op) => op.kind !== 'clear').map((op) => op.jobId));
+    },
+
     /** The server cursor of the last pull, if any. */
     async getCursor(): Promise<string | undefined> {
       return (await (await db()).get('meta', 'sync'))?.cursor;

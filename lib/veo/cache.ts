@@ -133,6 +133,11 @@ export const syncStatus = {
     getSyncClient().subscribeStatus(listener),
 };
 
+/** Whether a write or delete of this job is still waiting to reach the server. */
+export async function isJobPending(jobId: JobId): Promise<boolean> {
+  return (await getSyncClient().getPendingJobIds()).has(jobId);
+}
+
 /** Sync now: send waiting writes, then pull. */
 export function syncNow(): Promise<void> {
   return getSyncClient().sync();

@@ -1,0 +1,242 @@
+import { createRequire } from 'node:module';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { generateSampleJob } from '@/lib/shared/sample-job';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, launchChromium, openApp } from './support/browser';
+
+/** The history page as a person uses it, in Chromium, on the production build. */
+describe('history page', () => {
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const baseUrl = inject('baseUrl');
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser.close();
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((c) => c.close()));
+  });
+
+  async function open(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+    const context = await browser.newContext({ acceptDownloads: true, ...options });
+    contexts.push(context);
+    const page = await openApp(context, baseUrl);
+    page.on('dialog', (dialog) => void dialog.accept());
+    return page;
+  }
+
+  const rows = (page: Page) => page.locator('li.job');
+  const row = (page: Page, text: string) => rows(page).filter({ hasText: text });
+
+  it('adds a sample job, shows it, opens it, deletes it', async () => {
+    const page = await open();
+    await page.getByRole('button', { name: 'Add a sample job' }).click();
+    const sample = rows(page).filter({ hasText: 'Sample' }).first();
+    await sample.waitFor();
+    await expect
+      .poll(() => sample.getByTestId('sync-state').textContent(), { timeout: 10_000 })
+      .toBe('Synced');
+    await sample.getByRole('button', { name: /^Open / }).click();
+    await page.getByRole('heading', { name: 'Scenes' }).waitFor();
+    await page.getByText('Scenes 1–20 of 40').first().waitFor();
+    await page.getByRole('button', { name: 'Next' }).first().click();
+    await page.getByText('Scenes 21–40 of 40').first().waitFor();
+    await page.getByRole('heading', { name: 'Characters' }).waitFor();
+
+    await sample.getByRole('button', { name: /^Delete / }).click();
+    await expect.poll(() => rows(page).filter({ hasText: 'Sample' }).count()).toBe(0);
+  });
+
+  it('undoes a delete that has not reached the server yet', async () => {
+    const page = await open();
+    await page.getByRole('button', { name: 'Add a sample job' }).click();
+    await rows(page).first().waitFor();
+    await page.context().setOffline(true);
+    const title = (await rows(page).first().locator('h3').textContent())!
+      .replace('Sample', '')
+      .trim();
+    await rows(page)
+      .first()
+      .getByRole('button', { name: /^Delete / })
+      .click();
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await row(page, title).waitFor();
+    expect(await row(page, title).getByTestId('sync-state').textContent()).toBe('Waiting to sync');
+  });
+
+  it('clears all jobs after confirmation', async () => {
+    const page = await open();
+    await page.getByRole('button', { name: 'Add a sample job' }).click();
+    await page.getByRole('button', { name: 'Add a sample job' }).click();
+    await expect.poll(() => rows(page).count()).toBeGreaterThanOrEqual(2);
+    await page.getByRole('button', { name: 'Clear all' }).click();
+    await expect.poll(() => rows(page).count()).toBe(0);
+    await page.getByRole('heading', { name: 'No jobs yet' }).waitFor();
+  });
+
+  it('imports a job file, refuses a bad one with the reason, and exports a job', async () => {
+    const page = await open();
+    const job = generateSampleJob({
+      jobId: `imported-${Date.now()}`,
+      sceneCount: 5,
+      seed: 9,
+      updatedAt: Date.now(),
+    });
+    const good = path.join(tmpdir(), `${job.jobId}.json`);
+    await writeFile(good, JSON.stringify(job));
+    await page.getByTestId('import-file').setInputFiles(good);
+    await row(page, job.videoId).waitFor();
+    await page.getByText(`Imported ${job.videoId}.`).waitFor();
+
+    const bad = path.join(tmpdir(), 'not-a-job.json');
+    await writeFile(bad, JSON.stringify({ jobId: 'x', sceneCount: 'many' }));
+    await page.getByTestId('import-file').setInputFiles(bad);
+    await page
+      .getByText(/not-a-job\.json was not imported\. The file is not a VEO job: .*sceneCount/)
+      .waitFor();
+
+    const download = page.waitForEvent('download');
+    await row(page, job.videoId)
+      .getByRole('button', { name: /^Export / })
+      .click();
+    const file = await (await download).path();
+    const exported = JSON.parse(await readFile(file, 'utf8')) as { jobId: string; data: unknown };
+    expect(exported.jobId).toBe(job.jobId);
+    expect(exported.data).toEqual(job.data);
+  });
+
+  it('shows changes as waiting offline and synced after reconnecting; another device sees them without a reload', async () => {
+    const page = await open();
+    const other = await open();
+    await page.context().setOffline(true);
+    await page.getByRole('button', { name: 'Add a sample job' }).click();
+    const added = rows(page).first();
+    await added.waitFor();
+    const title = (await added.locator('h3').textContent())!.replace('Sample', '').trim();
+    expect(await added.getByTestId('sync-state').textContent()).toBe('Waiting to sync');
+    await expect
+      .poll(() => page.getByTestId('sync-status').textContent())
+      .toMatch(/Offline · 1 change waiting to sync/);
+
+    await page.context().setOffline(false);
+    await expect
+      .poll(() => row(page, title).getByTestId('sync-state').textContent(), { timeout: 15_000 })
+      .toBe('Synced');
+    await expect
+      .poll(() => page.getByTestId('sync-status').textContent())
+      .toMatch(/Online · All changes synced/);
+
+    await other.getByRole('button', { name: 'Sync now' }).click();
+    await row(other, title).waitFor({ timeout: 10_000 });
+  });
+
+  it('says so, instead of spinning, when a job’s data is not on the device and the network is gone', async () => {
+    const writer = await open();
+    await writer.getByRole('button', { name: 'Add a sample job' }).click();
+    await expect
+      .poll(() => rows(writer).first().getByTestId('sync-state').textContent(), { timeout: 10_000 })
+      .toBe('Synced');
+    const title = (await rows(writer).first().locator('h3').textContent())!
+      .replace('Sample', '')
+      .trim();
+    const reader = await open();
+    await row(reader, title).waitFor({ timeout: 10_000 });
+    await reader.context().setOffline(true);
+    await row(reader, title)
+      .getByRole('button', { name: /^Open / })
+      .click();
+    await row(reader, title)
+      .getByText(/not on this device, and you are offline/)
+      .waitFor();
+  });
+
+  it('is installable: Chromium reports no installability error', async () => {
+    // Installation is never offered in an incognito profile: use a real one.
+    const profile = await mkdtemp(path.join(tmpdir(), 'veo-profile-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM_PATH,
+      args: CHROMIUM_ARGS,
+    });
+    contexts.push(context);
+    const page = await openApp(context, baseUrl);
+    const cdp = await context.newCDPSession(page);
+    const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as {
+      installabilityErrors: { errorId: string }[];
+    };
+    expect(installabilityErrors).toEqual([]);
+    const manifest = (await (await fetch(`${baseUrl}/manifest.webmanifest`)).json()) as {
+      icons: { sizes: string; purpose: string }[];
+      display: string;
+    };
+    expect(manifest.display).toBe('standalone');
+    expect(manifest.icons.map((i) => `${i.sizes} ${i.purpose}`)).toEqual([
+      '192x192 any',
+      '512x512 any',
+      '512x512 maskable',
+    ]);
+  });
+
+  it.each(['light', 'dark'] as const)(
+    'has no serious or critical accessibility violation (axe-core, %s, 360 px)',
+    async (colorScheme) => {
+      const page = await open({ colorScheme, viewport: { width: 360, height: 800 } });
+      await page.getByRole('button', { name: 'Add a sample job' }).click();
+      await rows(page)
+        .first()
+        .getByRole('button', { name: /^Open / })
+        .click();
+      await page.getByRole('heading', { name: 'Scenes' }).waitFor();
+      await page.addScriptTag({
+        path: createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+      });
+      const violations = await page.evaluate(async () => {
+        const axe = (
+          globalThis as unknown as {
+            axe: {
+              run(): Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }>;
+            };
+          }
+        ).axe;
+        const result = await axe.run();
+        return result.violations.map((v) => ({
+          id: v.id,
+          impact: v.impact,
+          nodes: v.nodes.length,
+        }));
+      });
+      const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      expect(serious).toEqual([]);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(width).toBeLessThanOrEqual(360);
+    },
+  );
+
+  it('reaches every action by keyboard', async () => {
+    const page = await open();
+    await page.getByRole('button', { name: 'Add a sample job' }).click();
+    await rows(page).first().waitFor();
+    await expect
+      .poll(() => page.getByTestId('sync-status').textContent(), { timeout: 10_000 })
+      .toMatch(/All changes synced/);
+    await page.getByRole('button', { name: 'Sync now' }).waitFor();
+    await expect.poll(() => page.getByRole('button', { name: 'Sync now' }).isEnabled()).toBe(true);
+    const reached = new Set<string>();
+    for (let i = 0; i < 25; i++) {
+      await page.keyboard.press('Tab');
+      const label = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        return el ? (el.getAttribute('aria-label') ?? el.textContent ?? '').trim() : '';
+      });
+      reached.add(label.replace(/ .*/, ''));
+    }
+    for (const name of ['Sync', 'Add', 'Import', 'Clear', 'Open', 'Export', 'Delete'])
+      expect(reached).toContain(name);
+  });
+});
