@@ -23,7 +23,7 @@ export function parseJobFile(text: string): ImportResult {
   // An exported file holds the job itself; an API answer holds it under "job". Accept both.
   const candidate =
     typeof value === 'object' && value !== null && 'job' in value
-      ? (value as { job: unknown }).job
+      ? (value).job
       : value;
   const parsed = jobInputSchema.safeParse(candidate);
   if (!parsed.success) {
