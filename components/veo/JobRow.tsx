@@ -12,6 +12,9 @@ import { exportJob } from '@/lib/veo/job-file';
 
 const SYNC_LABEL = { synced: 'Synced', pending: 'Waiting to sync', failed: 'Not synced' } as const;
 
+const formatTime = (ms: number) =>
+  new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
 function download(name: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
@@ -117,11 +120,11 @@ export function JobRow({
         </div>
         <div>
           <dt>Created</dt>
-          <dd>{new Date(job.createdAt).toLocaleString()}</dd>
+          <dd>{formatTime(Date.parse(job.createdAt))}</dd>
         </div>
         <div>
           <dt>Updated</dt>
-          <dd>{new Date(job.updatedAt).toLocaleString()}</dd>
+          <dd>{formatTime(job.updatedAt)}</dd>
         </div>
         <div>
           <dt>Offline</dt>

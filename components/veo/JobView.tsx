@@ -17,11 +17,29 @@ function text(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** A scene's prompt: the first lines, and the rest on request (Veo prompts run long). */
+function Prompt({ text: value }: { text: string }) {
+  const [full, setFull] = useState(false);
+  const long = value.length > 360;
+  return (
+    <>
+      <p className={`scene-prompt${long && !full ? ' clamped' : ''}`}>{value}</p>
+      {long ? (
+        <button type="button" className="link" aria-expanded={full} onClick={() => setFull(!full)}>
+          {full ? 'Show less' : 'Show the whole prompt'}
+        </button>
+      ) : null}
+    </>
+  );
+}
+
 function Scene({ scene, index }: { scene: unknown; index: number }) {
   if (!isRecord(scene)) return <li className="scene">{text(scene)}</li>;
   const { prompt, summary, sceneNumber, startTime, endTime, ...rest } = scene;
-  const simple = Object.entries(rest).filter(([, v]) => !isRecord(v) && !Array.isArray(v));
-  const nested = Object.entries(rest).filter(([, v]) => isRecord(v) || Array.isArray(v));
+  // Short values inline; objects, lists and long texts folded away behind their name.
+  const inline = (v: unknown) => !isRecord(v) && !Array.isArray(v) && text(v).length <= 160;
+  const simple = Object.entries(rest).filter(([, v]) => inline(v));
+  const nested = Object.entries(rest).filter(([, v]) => !inline(v));
   return (
     <li className="scene">
       <h4>
@@ -31,7 +49,7 @@ function Scene({ scene, index }: { scene: unknown; index: number }) {
           : ''}
       </h4>
       {summary !== undefined ? <p className="scene-summary">{text(summary)}</p> : null}
-      {prompt !== undefined ? <p className="scene-prompt">{text(prompt)}</p> : null}
+      {prompt !== undefined ? <Prompt text={text(prompt)} /> : null}
       {simple.length > 0 ? (
         <dl className="fields">
           {simple.map(([key, value]) => (
@@ -47,7 +65,7 @@ function Scene({ scene, index }: { scene: unknown; index: number }) {
           <summary>{key}</summary>
           {/* Focusable so that a keyboard can scroll it. */}
           <pre tabIndex={0} aria-label={key}>
-            {JSON.stringify(value, null, 2)}
+            {typeof value === 'string' ? value : JSON.stringify(value, null, 2)}
           </pre>
         </details>
       ))}

@@ -169,39 +169,41 @@ export function VeoHistoryPanel() {
         ) : null}
       </div>
 
-      {open ? <JobView job={open} onClose={() => setOpen(null)} /> : null}
-
-      {jobs === null ? (
-        <p aria-busy="true" className="muted">
-          Loading your jobs…
-        </p>
-      ) : jobs.length === 0 ? (
-        <div className="empty">
-          <h2>No jobs yet</h2>
-          <p>
-            Jobs appear here when the VEO pipeline finishes one — on this device or any other where
-            you use the app. They stay available offline.
+      <div className={open ? 'layout with-view' : 'layout'}>
+        {jobs === null ? (
+          <p aria-busy="true" className="muted">
+            Loading your jobs…
           </p>
-          <p>
-            To try it now, add a sample job: it is clearly marked, and you can delete it afterwards.
-          </p>
-        </div>
-      ) : (
-        <ul className="job-list" aria-label="Your jobs, newest first">
-          {jobs.map((job) => (
-            <JobRow
-              key={job.jobId}
-              job={job}
-              onOpen={setOpen}
-              onDeleted={(gone, content) => {
-                setDeleted({ job: gone, content });
-                setNotice(null);
-                if (open?.jobId === gone.jobId) setOpen(null);
-              }}
-            />
-          ))}
-        </ul>
-      )}
+        ) : jobs.length === 0 ? (
+          <div className="empty">
+            <h2>No jobs yet</h2>
+            <p>
+              Jobs appear here when the VEO pipeline finishes one — on this device or any other
+              where you use the app. They stay available offline.
+            </p>
+            <p>
+              To try it now, add a sample job: it is clearly marked, and you can delete it
+              afterwards.
+            </p>
+          </div>
+        ) : (
+          <ul className="job-list" aria-label="Your jobs, newest first">
+            {jobs.map((job) => (
+              <JobRow
+                key={job.jobId}
+                job={job}
+                onOpen={setOpen}
+                onDeleted={(gone, content) => {
+                  setDeleted({ job: gone, content });
+                  setNotice(null);
+                  if (open?.jobId === gone.jobId) setOpen(null);
+                }}
+              />
+            ))}
+          </ul>
+        )}
+        {open ? <JobView job={open} onClose={() => setOpen(null)} /> : null}
+      </div>
     </div>
   );
 }

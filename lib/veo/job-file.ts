@@ -22,9 +22,7 @@ export function parseJobFile(text: string): ImportResult {
   }
   // An exported file holds the job itself; an API answer holds it under "job". Accept both.
   const candidate =
-    typeof value === 'object' && value !== null && 'job' in value
-      ? (value).job
-      : value;
+    typeof value === 'object' && value !== null && 'job' in value ? value.job : value;
   const parsed = jobInputSchema.safeParse(candidate);
   if (!parsed.success) {
     const reasons = parsed.error.issues
