@@ -227,6 +227,8 @@ describe('history page', () => {
       .toMatch(/All changes synced/);
     await page.getByRole('button', { name: 'Sync now' }).waitFor();
     await expect.poll(() => page.getByRole('button', { name: 'Sync now' }).isEnabled()).toBe(true);
+    // Start from the top of the page, as a person arriving with the keyboard does.
+    await page.getByRole('heading', { name: 'VEO job history' }).click();
     const reached = new Set<string>();
     for (let i = 0; i < 25; i++) {
       await page.keyboard.press('Tab');
