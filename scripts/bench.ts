@@ -4,6 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { benchBrowser } from './bench/browser';
 import { benchClient } from './bench/client';
 import { benchApi, benchJobSizes } from './bench/server';
 
@@ -15,6 +16,8 @@ async function main(): Promise<void> {
   const api = await benchApi();
   console.log('Device: saves, lists, drains…');
   const client = await benchClient();
+  console.log('Chromium: the history page and saves, beside the original plan…');
+  const chromium = await benchBrowser();
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const report = `# Benchmarks
@@ -57,6 +60,17 @@ job; the drain sends it gzip-compressed. "One request per save" is what a queue 
 (Workbox's BackgroundSyncPlugin) would replay.
 
 ${client.drains}
+
+## In Chromium, beside the original plan
+
+The production build in Debian's Chromium with ${'200'} jobs on the device; median of 7 page loads
+(3 for the plan with a hanging API: each takes its full timeout). "The plan" is its
+\`getCachedJobList\`/\`setCachedJob\` as written in shared/seed-plan.md (fetch with a 5 s
+timeout, then localStorage), on a page of its own. Offline means \`context.setOffline\` for
+veo-sync (its service worker serves the page) and a refused connection for the plan (it has no
+service worker, so its page could not load offline at all).
+
+${chromium}
 `;
   await writeFile('docs/benchmarks.md', report);
   console.log(`\n${report}`);

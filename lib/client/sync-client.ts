@@ -252,7 +252,8 @@ export function createSyncClient(options: SyncClientOptions) {
     retryTimer = setTimeout(
       () => {
         retryTimer = undefined;
-        void drain().catch(reportError);
+        // Offline, the `online` event drains; no point failing a request now.
+        if (environment.isOnline()) void drain().catch(reportError);
       },
       Math.max(0, at - now()),
     );
@@ -281,13 +282,20 @@ export function createSyncClient(options: SyncClientOptions) {
     return syncRun;
   }
 
-  async function afterLocalWrite(jobIds: readonly JobId[], all = false): Promise<void> {
+  /**
+   * After a local write has committed: tell every context, and get it sent — by the service
+   * worker where one takes it, here otherwise. Nothing of this delays the write's promise.
+   */
+  function afterLocalWrite(jobIds: readonly JobId[], all = false): void {
     notifier.publish({ jobIds, all, source: 'local' });
-    await refreshStatus();
-    const delegated = options.delegateDrain
-      ? await options.delegateDrain().catch(() => false)
-      : false;
-    if (!delegated) void drain().catch(reportError);
+    void (async () => {
+      await refreshStatus();
+      const delegated = options.delegateDrain
+        ? await options.delegateDrain().catch(() => false)
+        : false;
+      // Offline, the `online` event drains; no point failing a request now.
+      if (!delegated && environment.isOnline()) await drain();
+    })().catch(reportError);
   }
 
   // --- the public surface -------------------------------------------------------------------
@@ -358,7 +366,7 @@ export function createSyncClient(options: SyncClientOptions) {
         expiresAt: Math.min(parsed.data.expiresAt ?? Infinity, updatedAt + DEFAULT_JOB_TTL_MS),
       };
       await saveJobLocally(d, job, crypto.randomUUID(), at);
-      await afterLocalWrite([job.jobId]);
+      afterLocalWrite([job.jobId]);
       const { data: _data, ...info } = job;
       return info;
     },
@@ -376,20 +384,20 @@ export function createSyncClient(options: SyncClientOptions) {
         await saveJobLocally(d, job, crypto.randomUUID(), now());
         written.push(job.jobId);
       }
-      if (written.length > 0) await afterLocalWrite(written);
+      if (written.length > 0) afterLocalWrite(written);
       return written;
     },
 
     /** Deletes a job here at once and on the server when the outbox drains. */
     async deleteJob(jobId: JobId): Promise<void> {
       await deleteJobLocally(await db(), jobId, crypto.randomUUID(), now());
-      await afterLocalWrite([jobId]);
+      afterLocalWrite([jobId]);
     },
 
     /** Clears every job that exists now, here at once and on the server when the outbox drains. */
     async clearAll(): Promise<void> {
       const ids = await clearJobsLocally(await db(), crypto.randomUUID(), now());
-      await afterLocalWrite(ids, true);
+      afterLocalWrite(ids, true);
     },
 
     /** Listens for changes from any context; returns the unsubscribe function. */
@@ -432,7 +440,7 @@ export function createSyncClient(options: SyncClientOptions) {
       }
       await tx.done;
       if (letter)
-        await afterLocalWrite(
+        afterLocalWrite(
           letter.op.kind === 'clear' ? [] : [letter.op.jobId],
           letter.op.kind === 'clear',
         );
