@@ -18,7 +18,7 @@ interface PrecacheEntry {
 }
 
 /** The app's prerendered pages and files that make up the offline shell. */
-const SHELL_PAGES = ['/veo', '/manifest.webmanifest'];
+const SHELL_PAGES = ['/veo', '/veo/sign-in', '/manifest.webmanifest'];
 
 const root = process.cwd();
 const dev = process.argv.includes('--dev');

@@ -39,10 +39,28 @@ export function SyncStatusBar() {
   const [syncError, setSyncError] = useState<string | null>(null);
   const [syncing, setSyncing] = useState(false);
 
+  const [session, setSession] = useState<{ required: boolean; signedIn: boolean } | null>(null);
+
   useEffect(() => {
     const tick = setInterval(() => setNow(Date.now()), 15_000);
     return () => clearInterval(tick);
   }, []);
+
+  useEffect(() => {
+    // Offline this simply fails: the sign-out button appears once the server has answered.
+    void fetch('/api/veo/session')
+      .then(async (response) =>
+        response.ok
+          ? setSession((await response.json()) as { required: boolean; signedIn: boolean })
+          : undefined,
+      )
+      .catch(() => undefined);
+  }, [status?.authRequired]);
+
+  const signOut = async () => {
+    await fetch('/api/veo/session', { method: 'DELETE' });
+    window.location.assign('/veo/sign-in');
+  };
 
   const sync = async () => {
     setSyncing(true);
@@ -87,10 +105,16 @@ export function SyncStatusBar() {
           {busy ? 'Syncing…' : 'Sync now'}
         </button>
         <InstallButton />
+        {session?.required && session.signedIn ? (
+          <button type="button" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        ) : null}
       </div>
       {status?.authRequired ? (
         <p className="warning" role="alert">
-          Sign in again to sync: your changes are kept on this device until then.
+          Sign in again to sync: your changes are kept on this device until then.{' '}
+          <a href="/veo/sign-in">Sign in</a>
         </p>
       ) : null}
       {status?.lastError && status.pending > 0 ? (

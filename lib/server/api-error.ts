@@ -15,6 +15,10 @@ const STATUS: Record<ApiErrorCode, number> = {
   payload_too_large: 413,
   unsupported_encoding: 415,
   unsupported_media_type: 415,
+  unauthorized: 401,
+  forbidden: 403,
+  too_many_requests: 429,
+  access_not_configured: 503,
   store_unavailable: 503,
   internal_error: 500,
 };

@@ -25,8 +25,15 @@ const gzip = promisify(zlib.gzip);
  */
 export const MAX_CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
 
+/** Who may call: throws an ApiError (401, 403, 503) to refuse. See lib/server/auth/access.ts. */
+export interface ApiAccess {
+  authorize(request: Request, options: { mutating: boolean }): Promise<void>;
+}
+
 export interface JobsApiDeps {
   readonly getStore: () => Promise<JobStore>;
+  /** Access control; without it every request is let through (tests of the API itself). */
+  readonly getAccess?: () => Promise<ApiAccess>;
   readonly now?: () => number;
   /** Op id for a write sent without an `Idempotency-Key`. */
   readonly newOpId?: () => string;
@@ -70,6 +77,10 @@ export function createJobsApi(deps: JobsApiDeps) {
     headers.set('content-length', String(packed.byteLength));
     headers.set('vary', 'accept-encoding');
     return new Response(new Uint8Array(packed), { status: response.status, headers });
+  }
+
+  async function authorize(request: Request, mutating: boolean): Promise<void> {
+    if (deps.getAccess) await (await deps.getAccess()).authorize(request, { mutating });
   }
 
   function parseJobId(raw: string): JobId {
@@ -125,6 +136,7 @@ export function createJobsApi(deps: JobsApiDeps) {
     /** `GET /api/veo/jobs` and `GET /api/veo/jobs?since=CURSOR` */
     list(request: Request): Promise<Response> {
       return answer(async () => {
+        await authorize(request, false);
         const since = new URL(request.url).searchParams.get('since');
         const store = await deps.getStore();
         if (since === null) return jsonResponse(await store.listJobs());
@@ -143,6 +155,7 @@ export function createJobsApi(deps: JobsApiDeps) {
     /** `DELETE /api/veo/jobs[?before=MS]` */
     clear(request: Request): Promise<Response> {
       return answer(async () => {
+        await authorize(request, true);
         const before = parseTimeParam(request, 'before');
         const opId = parseOpId(request);
         const store = await deps.getStore();
@@ -153,6 +166,7 @@ export function createJobsApi(deps: JobsApiDeps) {
     /** `GET /api/veo/jobs/:jobId`: the stored gzip bytes as they are. */
     get(request: Request, rawJobId: string): Promise<Response> {
       return answerItem(request, async () => {
+        await authorize(request, false);
         const jobId = parseJobId(rawJobId);
         const store = await deps.getStore();
         const stored = await store.getJob(jobId);
@@ -182,6 +196,7 @@ export function createJobsApi(deps: JobsApiDeps) {
     /** `PUT /api/veo/jobs/:jobId` with a job as JSON, plain or gzip. */
     put(request: Request, rawJobId: string): Promise<Response> {
       return answerItem(request, async () => {
+        await authorize(request, true);
         const jobId = parseJobId(rawJobId);
         const opId = parseOpId(request);
         const body = await readJsonBody(request);
@@ -210,6 +225,7 @@ export function createJobsApi(deps: JobsApiDeps) {
     /** `DELETE /api/veo/jobs/:jobId[?at=MS]` */
     remove(request: Request, rawJobId: string): Promise<Response> {
       return answerItem(request, async () => {
+        await authorize(request, true);
         const jobId = parseJobId(rawJobId);
         const at = parseTimeParam(request, 'at');
         const opId = parseOpId(request);

@@ -81,6 +81,10 @@ export const API_ERROR_CODES = [
   'payload_too_large',
   'unsupported_encoding',
   'unsupported_media_type',
+  'unauthorized',
+  'forbidden',
+  'too_many_requests',
+  'access_not_configured',
   'store_unavailable',
   'internal_error',
 ] as const;
