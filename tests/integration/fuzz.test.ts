@@ -60,12 +60,10 @@ const badBody = fc.oneof(
       body: JSON.stringify(v),
       headers: { 'content-type': 'application/json' },
     })),
-  fc
-    .string({ minLength: 1 })
-    .map((text) => ({
-      body: text,
-      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
-    })),
+  fc.string({ minLength: 1 }).map((text) => ({
+    body: text,
+    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+  })),
   fc.constantFrom('deflate', 'br', 'compress', 'gzip, gzip').map((encoding) => ({
     body: gzipSync('{}'),
     headers: { 'content-type': 'application/json', 'content-encoding': encoding },
@@ -76,12 +74,10 @@ const badBody = fc.oneof(
       body: 'jobId=a',
       headers: { 'content-type': type },
     })),
-  fc
-    .integer({ min: 1, max: 3 })
-    .map((mb) => ({
-      body: `"${'x'.repeat(mb * 1024 * 1024)}"`,
-      headers: { 'content-type': 'application/json' },
-    })),
+  fc.integer({ min: 1, max: 3 }).map((mb) => ({
+    body: `"${'x'.repeat(mb * 1024 * 1024)}"`,
+    headers: { 'content-type': 'application/json' },
+  })),
 );
 
 type Hostile = {
@@ -101,30 +97,26 @@ const hostileRequest: fc.Arbitrary<Hostile> = fc.oneof(
     path: since === undefined ? '' : `?since=${encodeURIComponent(since)}`,
     headers: {},
   })),
-  fc
-    .oneof(badJobId, fc.constantFrom('seed-1', 'seed-2', 'missing'))
-    .map((jobId) => ({
-      route: 'item' as const,
-      method: 'GET',
-      path: '',
-      jobId,
-      headers: { 'accept-encoding': 'gzip' },
-    })),
+  fc.oneof(badJobId, fc.constantFrom('seed-1', 'seed-2', 'missing')).map((jobId) => ({
+    route: 'item' as const,
+    method: 'GET',
+    path: '',
+    jobId,
+    headers: { 'accept-encoding': 'gzip' },
+  })),
   // Writes, each with at least one invalid part.
   badBody.chain((body) =>
     fc
       .oneof(badJobId, fc.constantFrom('seed-1', 'new-job'))
       .map((jobId) => ({ route: 'item' as const, method: 'PUT', path: '', jobId, ...body })),
   ),
-  fc
-    .tuple(fc.constantFrom('seed-1', 'seed-2'), badNumber)
-    .map(([jobId, at]) => ({
-      route: 'item' as const,
-      method: 'DELETE',
-      path: `?at=${encodeURIComponent(at)}`,
-      jobId,
-      headers: {},
-    })),
+  fc.tuple(fc.constantFrom('seed-1', 'seed-2'), badNumber).map(([jobId, at]) => ({
+    route: 'item' as const,
+    method: 'DELETE',
+    path: `?at=${encodeURIComponent(at)}`,
+    jobId,
+    headers: {},
+  })),
   badJobId.map((jobId) => ({
     route: 'item' as const,
     method: 'DELETE',

@@ -606,7 +606,7 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
 describe('gzip on /api/veo/jobs/:jobId', () => {
   it('uses the same Accept-Encoding pattern as next.config.js, which adds the header Next.js drops', async () => {
     const { ACCEPTS_GZIP_PATTERN } = await import('@/lib/shared/accept-gzip');
-    const config = createRequire(import.meta.url)('../../next.config.js') as {
+    const configFor = createRequire(import.meta.url)('../../next.config.js') as (phase: string) => {
       headers(): Promise<
         {
           source: string;
@@ -615,7 +615,7 @@ describe('gzip on /api/veo/jobs/:jobId', () => {
         }[]
       >;
     };
-    const rules = await config.headers();
+    const rules = await configFor('phase-production-server').headers();
     const rule = rules.find((r) => r.source === '/api/veo/jobs/:jobId');
     expect(rule?.has).toEqual([
       { type: 'header', key: 'accept-encoding', value: ACCEPTS_GZIP_PATTERN },

@@ -28,7 +28,7 @@ function freePort(): Promise<number> {
  * fresh embedded D1 in a temporary folder. Used by the end-to-end tests, the screenshots and the
  * browser benchmark.
  */
-export async function startAppServer(): Promise<AppServer> {
+export async function startAppServer(env: Record<string, string> = {}): Promise<AppServer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'veo-app-'));
   const port = await freePort();
   const child = spawn(
@@ -42,7 +42,7 @@ export async function startAppServer(): Promise<AppServer> {
       '127.0.0.1',
     ],
     {
-      env: { ...process.env, VEO_LOCAL_D1_PERSIST_DIR: dir, NODE_ENV: 'production' },
+      env: { ...process.env, ...env, VEO_LOCAL_D1_PERSIST_DIR: dir, NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -54,7 +54,7 @@ export async function startAppServer(): Promise<AppServer> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`next start exited:\n${output}`);
     try {
-      if ((await fetch(`${baseUrl}/api/veo/jobs`)).ok) break;
+      if ((await fetch(`${baseUrl}/api/veo/session`)).ok) break;
     } catch {
       // not listening yet
     }
