@@ -283,19 +283,16 @@ export function createSyncClient(options: SyncClientOptions) {
   }
 
   /**
-   * After a local write has committed: tell every context, and get it sent — by the service
-   * worker where one takes it, here otherwise. Nothing of this delays the write's promise.
+   * After a local write has committed: tell every context, and make sure something will send
+   * it. A hand-off to the service worker (a Background Sync registration) is awaited — a tab
+   * closed right after a save must still leave a trigger behind; draining here is not.
    */
-  function afterLocalWrite(jobIds: readonly JobId[], all = false): void {
+  async function afterLocalWrite(jobIds: readonly JobId[], all = false): Promise<void> {
     notifier.publish({ jobIds, all, source: 'local' });
-    void (async () => {
-      await refreshStatus();
-      const delegated = options.delegateDrain
-        ? await options.delegateDrain().catch(() => false)
-        : false;
-      // Offline, the `online` event drains; no point failing a request now.
-      if (!delegated && environment.isOnline()) await drain();
-    })().catch(reportError);
+    void refreshStatus().catch(reportError);
+    const delegated = options.delegateDrain ? await options.delegateDrain().catch(() => false) : false;
+    // Offline, the `online` event drains; no point failing a request now.
+    if (!delegated && environment.isOnline()) void drain().catch(reportError);
   }
 
   // --- the public surface -------------------------------------------------------------------
@@ -366,7 +363,7 @@ export function createSyncClient(options: SyncClientOptions) {
         expiresAt: Math.min(parsed.data.expiresAt ?? Infinity, updatedAt + DEFAULT_JOB_TTL_MS),
       };
       await saveJobLocally(d, job, crypto.randomUUID(), at);
-      afterLocalWrite([job.jobId]);
+      await afterLocalWrite([job.jobId]);
       const { data: _data, ...info } = job;
       return info;
     },
@@ -384,20 +381,20 @@ export function createSyncClient(options: SyncClientOptions) {
         await saveJobLocally(d, job, crypto.randomUUID(), now());
         written.push(job.jobId);
       }
-      if (written.length > 0) afterLocalWrite(written);
+      if (written.length > 0) await afterLocalWrite(written);
       return written;
     },
 
     /** Deletes a job here at once and on the server when the outbox drains. */
     async deleteJob(jobId: JobId): Promise<void> {
       await deleteJobLocally(await db(), jobId, crypto.randomUUID(), now());
-      afterLocalWrite([jobId]);
+      await afterLocalWrite([jobId]);
     },
 
     /** Clears every job that exists now, here at once and on the server when the outbox drains. */
     async clearAll(): Promise<void> {
       const ids = await clearJobsLocally(await db(), crypto.randomUUID(), now());
-      afterLocalWrite(ids, true);
+      await afterLocalWrite(ids, true);
     },
 
     /** Listens for changes from any context; returns the unsubscribe function. */
@@ -440,7 +437,7 @@ export function createSyncClient(options: SyncClientOptions) {
       }
       await tx.done;
       if (letter)
-        afterLocalWrite(
+        await afterLocalWrite(
           letter.op.kind === 'clear' ? [] : [letter.op.jobId],
           letter.op.kind === 'clear',
         );
