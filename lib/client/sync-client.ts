@@ -290,7 +290,9 @@ export function createSyncClient(options: SyncClientOptions) {
   async function afterLocalWrite(jobIds: readonly JobId[], all = false): Promise<void> {
     notifier.publish({ jobIds, all, source: 'local' });
     void refreshStatus().catch(reportError);
-    const delegated = options.delegateDrain ? await options.delegateDrain().catch(() => false) : false;
+    const delegated = options.delegateDrain
+      ? await options.delegateDrain().catch(() => false)
+      : false;
     // Offline, the `online` event drains; no point failing a request now.
     if (!delegated && environment.isOnline()) void drain().catch(reportError);
   }

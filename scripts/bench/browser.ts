@@ -8,7 +8,12 @@ import { existsSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { generateSampleJobInput } from '@/lib/shared/sample-job';
 import { startAppServer } from '../../tests/e2e/support/app-server';
-import { CHROMIUM_PATH, launchChromium, openApp } from '../../tests/e2e/support/browser';
+import {
+  CHROMIUM_PATH,
+  launchChromium,
+  openApp,
+  whenRowAppears,
+} from '../../tests/e2e/support/browser';
 import { bytes, median, ms, table } from './stats';
 
 const RUNS = 7;
@@ -84,6 +89,27 @@ getCachedJobList().then((jobs) => {
   document.getElementById('jobs').innerHTML = jobs.map((j) => '<li class="job">' + j.jobId + '</li>').join('');
 });
 </script></body></html>`;
+
+/** Times the plan's setCachedJob of `job` in its page; an exception is reported, not thrown. */
+function timePlanSave(
+  plan: Page,
+  job: Record<string, unknown>,
+): Promise<{ took: number; error: string | null }> {
+  return plan.evaluate(async (value) => {
+    const start = performance.now();
+    try {
+      await (
+        globalThis as unknown as { plan: { setCachedJob(id: string, job: unknown): Promise<void> } }
+      ).plan.setCachedJob('big', value);
+      return { took: performance.now() - start, error: null };
+    } catch (error) {
+      return {
+        took: performance.now() - start,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      };
+    }
+  }, job);
+}
 
 export async function benchBrowser(): Promise<string> {
   if (!existsSync(CHROMIUM_PATH))
@@ -179,19 +205,7 @@ export async function benchBrowser(): Promise<string> {
         { timeout: 30_000 },
       );
       const id = `big-${i}`;
-      const appeared = reader.evaluate(
-        (jobId) =>
-          new Promise<number>((resolve) => {
-            const observer = new MutationObserver(() => {
-              if (document.querySelector(`[data-job-id="${jobId}"]`)) {
-                observer.disconnect();
-                resolve(performance.timeOrigin + performance.now());
-              }
-            });
-            observer.observe(document.body, { childList: true, subtree: true });
-          }),
-        id,
-      );
+      const appeared = whenRowAppears(reader, id);
       const { started, took } = await writer.evaluate(
         async ([jobId, job]) => {
           const start = performance.now();
@@ -203,40 +217,10 @@ export async function benchBrowser(): Promise<string> {
       saves.push(took);
       seen.push((await appeared) - started);
     }
-    const planSave = await plan.evaluate(async (job) => {
-      const start = performance.now();
-      try {
-        await (
-          globalThis as unknown as {
-            plan: { setCachedJob(id: string, job: unknown): Promise<void> };
-          }
-        ).plan.setCachedJob('big', job);
-        return { took: performance.now() - start, error: null };
-      } catch (error) {
-        return {
-          took: performance.now() - start,
-          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        };
-      }
-    }, big);
+    const planSave = await timePlanSave(plan, big);
     await planContext.unroute('**/api/veo/jobs**');
     await planContext.route('**/api/veo/jobs**', (route) => route.abort('internetdisconnected'));
-    const planSaveOffline = await plan.evaluate(async (job) => {
-      const start = performance.now();
-      try {
-        await (
-          globalThis as unknown as {
-            plan: { setCachedJob(id: string, job: unknown): Promise<void> };
-          }
-        ).plan.setCachedJob('big', job);
-        return { took: performance.now() - start, error: null };
-      } catch (error) {
-        return {
-          took: performance.now() - start,
-          error: error instanceof Error ? error.name : String(error),
-        };
-      }
-    }, big);
+    const planSaveOffline = await timePlanSave(plan, big);
 
     const navigation = table(
       [
@@ -271,7 +255,7 @@ export async function benchBrowser(): Promise<string> {
         [
           `same, offline (ms)`,
           'same as above: a save never touches the network',
-          `${ms(planSaveOffline.took)}${planSaveOffline.error ? ` — failed: ${planSaveOffline.error}` : ''}`,
+          `${ms(planSaveOffline.took)}${planSaveOffline.error ? ` — failed: ${planSaveOffline.error.replace(/:.*/, '')}` : ''}`,
         ],
         [
           'seen in another open tab (median ms from the start of the save)',

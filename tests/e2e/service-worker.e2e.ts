@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
-import { jobFor, launchChromium, openApp } from './support/browser';
+import { jobFor, launchChromium, openApp, whenRowAppears } from './support/browser';
 
 /**
  * The service worker in real Chromium, against the production build on the embedded local D1:
@@ -149,19 +149,7 @@ describe('service worker', () => {
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {
       const id = uniqueId('two-tabs');
-      const seen = reader.evaluate(
-        (jobId) =>
-          new Promise<number>((resolve) => {
-            const observer = new MutationObserver(() => {
-              if (document.querySelector(`[data-job-id="${jobId}"]`)) {
-                observer.disconnect();
-                resolve(performance.timeOrigin + performance.now());
-              }
-            });
-            observer.observe(document.body, { childList: true, subtree: true });
-          }),
-        id,
-      );
+      const seen = whenRowAppears(reader, id);
       const savedAt = await writer.evaluate(
         ([jobId, job]) => {
           const startedAt = performance.timeOrigin + performance.now();

@@ -65,3 +65,23 @@ export function jobFor(
     ...extra,
   };
 }
+
+/**
+ * Resolves with the time (ms since the epoch, by the page's clock) at which the row of `jobId`
+ * appears in `page`. Call it before the change that should make the row appear.
+ */
+export function whenRowAppears(page: Page, jobId: string): Promise<number> {
+  return page.evaluate(
+    (id) =>
+      new Promise<number>((resolve) => {
+        const observer = new MutationObserver(() => {
+          if (document.querySelector(`[data-job-id="${id}"]`)) {
+            observer.disconnect();
+            resolve(performance.timeOrigin + performance.now());
+          }
+        });
+        observer.observe(document.body, { childList: true, subtree: true });
+      }),
+    jobId,
+  );
+}
