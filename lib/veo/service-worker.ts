@@ -40,9 +40,11 @@ function post(message: PageToWorkerMessage): boolean {
 export async function delegateDrainToServiceWorker(): Promise<boolean> {
   const sw = container();
   if (!sw?.controller) return false;
-  const registration = await sw.ready;
+  const registration = activeRegistration ?? (activeRegistration = await sw.ready);
   if ('sync' in registration) {
-    await registration.sync.register(SYNC_TAG);
+    // The request leaves for the browser with this call; waiting for its answer would only
+    // delay the save. Should the browser refuse, the worker is asked directly.
+    registration.sync.register(SYNC_TAG).catch(() => post({ type: 'veo-drain' }));
     return true;
   }
   return post({ type: 'veo-drain' });
@@ -74,6 +76,7 @@ export interface ServiceWorkerState {
 const listeners = new Set<(state: ServiceWorkerState) => void>();
 let state: ServiceWorkerState = { updateReady: false, workerSyncing: false };
 let workbox: Workbox | undefined;
+let activeRegistration: ServiceWorkerRegistration | undefined;
 
 function setState(patch: Partial<ServiceWorkerState>): void {
   state = { ...state, ...patch };
@@ -106,6 +109,7 @@ export async function startServiceWorker(client: SyncClient): Promise<void> {
   window.addEventListener('online', () => void post({ type: 'veo-online' }));
   workbox.addEventListener('waiting', () => setState({ updateReady: true }));
   await workbox.register();
+  activeRegistration = await sw.ready;
 }
 
 /**
