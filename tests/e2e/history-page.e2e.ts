@@ -2,31 +2,19 @@ import { createRequire } from 'node:module';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
 import { generateSampleJob } from '@/lib/shared/sample-job';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, launchChromium, openApp } from './support/browser';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, openApp, useChromium } from './support/browser';
 
 /** The history page as a person uses it, in Chromium, on the production build. */
 describe('history page', () => {
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const chromiumForTests = useChromium();
   const baseUrl = inject('baseUrl');
 
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser.close();
-  });
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((c) => c.close()));
-  });
-
   async function open(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-    const context = await browser.newContext({ acceptDownloads: true, ...options });
-    contexts.push(context);
+    const context = await chromiumForTests.newContext({ acceptDownloads: true, ...options });
     const page = await openApp(context, baseUrl);
     page.on('dialog', (dialog) => void dialog.accept());
     return page;
@@ -164,7 +152,7 @@ describe('history page', () => {
       executablePath: CHROMIUM_PATH,
       args: CHROMIUM_ARGS,
     });
-    contexts.push(context);
+    chromiumForTests.track(context);
     const page = await openApp(context, baseUrl);
     const cdp = await context.newCDPSession(page);
     const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as {

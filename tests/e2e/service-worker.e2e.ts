@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
-import { jobFor, launchChromium, openApp, whenRowAppears } from './support/browser';
+import type { BrowserContext, Page, Route } from 'playwright-core';
+import { jobFor, openApp, useChromium, whenRowAppears } from './support/browser';
 
 /**
  * The service worker in real Chromium, against the production build on the embedded local D1:
@@ -10,25 +10,9 @@ import { jobFor, launchChromium, openApp, whenRowAppears } from './support/brows
  * worker stopped or replaced in the middle of a drain.
  */
 describe('service worker', () => {
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const chromiumForTests = useChromium();
   const baseUrl = inject('baseUrl');
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser.close();
-  });
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((c) => c.close()));
-  });
-
-  async function newContext(): Promise<BrowserContext> {
-    const context = await browser.newContext();
-    contexts.push(context);
-    return context;
-  }
+  const newContext = () => chromiumForTests.newContext();
 
   let n = 0;
   const uniqueId = (name: string) => `${name}-${++n}-${Date.now()}`;
