@@ -49,7 +49,10 @@ export interface JobStore {
   getJob(jobId: JobId): Promise<StoredJob | null>;
   /** Writes a job unless a newer version (by `updatedAt`, then op id) is already stored. */
   upsertJob(job: ParsedJobInput, opId: OpId): Promise<UpsertResponse>;
-  /** Tombstones a job unless it was updated after `at`. Null when the job is unknown. */
+  /**
+   * Tombstones a job unless it was updated after `at` — a job the server has not seen too, so
+   * that a save of it arriving later loses. Null only when the tombstone expired on arrival.
+   */
   deleteJob(jobId: JobId, at: number, opId: OpId): Promise<DeleteResponse | null>;
   /** Tombstones every live job whose version is older than (`before`, `opId`). */
   clearJobs(before: number, opId: OpId): Promise<ClearResponse>;
@@ -310,11 +313,17 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
       const results = await executor.batch([
         BUMP_SEQ,
         {
-          sql: `UPDATE veo_jobs SET deleted_at = ?3, updated_at = ?3, op_id = ?2,
-              expires_at = ?4, seq = ${CURRENT_SEQ},
+          // A job the server has not seen yet gets a tombstone too: its save may still be on
+          // the way (a retry, a slow request), and must then lose to this delete.
+          sql: `INSERT INTO veo_jobs (job_id, op_id, created_at, updated_at, expires_at,
+              deleted_at, seq)
+            VALUES (?1, ?2, ?5, ?3, ?4, ?3, ${CURRENT_SEQ})
+            ON CONFLICT (job_id) DO UPDATE SET deleted_at = excluded.deleted_at,
+              updated_at = excluded.updated_at, op_id = excluded.op_id,
+              expires_at = excluded.expires_at, seq = excluded.seq,
               data_bytes = 0, data_gzip_bytes = 0, data_chunks = 0
-            WHERE job_id = ?1 AND (?3, ?2) > (updated_at, op_id)`,
-          params: [jobId, opId, at, at + ttlMs],
+            WHERE (excluded.updated_at, excluded.op_id) > (veo_jobs.updated_at, veo_jobs.op_id)`,
+          params: [jobId, opId, at, at + ttlMs, new Date(at).toISOString()],
         },
         {
           sql: `DELETE FROM veo_job_chunks WHERE job_id = ?1 AND ${WON_HERE}`,

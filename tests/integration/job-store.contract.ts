@@ -239,8 +239,11 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
       expect((await store.listJobs()).jobs).toHaveLength(1);
     });
 
-    it('answers null for a delete of a job it never had', async () => {
-      expect(await store.deleteJob('ghost', T0, 'op-1')).toBeNull();
+    it('tombstones a job it has not seen yet, so that its save arriving later loses', async () => {
+      expect(await store.deleteJob('ghost', T0 + 10, 'op-del')).toEqual({ jobId: 'ghost', applied: true, deletedAt: T0 + 10, job: null });
+      expect((await store.upsertJob(smallJob('ghost', T0), 'op-late-save')).applied).toBe(false);
+      expect(await store.getJob('ghost')).toBeNull();
+      expect((await store.listJobs()).jobs).toEqual([]);
     });
 
     it('clears only what existed when the user cleared', async () => {

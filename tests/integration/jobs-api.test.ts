@@ -487,8 +487,10 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
       expect((await get('d')).status).toBe(200);
     });
 
-    it('answers 404 for a job it never had', async () => {
-      await expectError(await remove('never'), 404, 'not_found');
+    it('tombstones a job it never had (its save may still be on the way)', async () => {
+      const body = deleteResponseSchema.parse(await json(await remove('never')));
+      expect(body).toEqual({ jobId: 'never', applied: true, deletedAt: T0, job: null });
+      expect((await get('never', {})).status).toBe(404);
     });
 
     it.each(['abc', '-5', '1.5', String(T0 + 2 * 86_400_000)])('refuses at=%s', async (at) => {
