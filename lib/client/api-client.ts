@@ -26,6 +26,9 @@ import { SYNC_REQUEST_HEADER } from './sw-protocol';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
+/** The slowest uplink an upload is given time for (bytes per second): 256 kbit/s. */
+export const UPLOAD_BYTES_PER_SECOND = 32 * 1024;
+
 export type SyncFailure =
   | {
       readonly kind: 'retryable';
@@ -69,8 +72,9 @@ export function createApiClient(options: ApiClientOptions) {
     init: RequestInit,
     signal: AbortSignal | undefined,
     read: (response: Response) => Promise<T>,
+    limitMs: number = timeoutMs,
   ): Promise<{ ok: true; response: Response; body: T } | { ok: false; failure: SyncFailure }> {
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const timeout = AbortSignal.timeout(limitMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
       const headers = new Headers(init.headers);
@@ -88,7 +92,7 @@ export function createApiClient(options: ApiClientOptions) {
         return fail({
           kind: 'retryable',
           reason: 'timeout',
-          message: `The server did not answer within ${timeoutMs / 1000} s`,
+          message: `The server did not answer within ${Math.round(limitMs / 1000)} s`,
         });
       }
       const detail = error instanceof Error ? error.message : String(error);
@@ -131,8 +135,9 @@ export function createApiClient(options: ApiClientOptions) {
     schema: z.ZodType<T>,
     signal: AbortSignal | undefined,
     okStatuses: readonly number[] = [],
+    limitMs: number = timeoutMs,
   ): Promise<ApiResult<T>> {
-    const sent = await send(url, init, signal, (r) => r.text());
+    const sent = await send(url, init, signal, (r) => r.text(), limitMs);
     if (!sent.ok) return sent;
     const { response, body } = sent;
     if (!response.ok && !okStatuses.includes(response.status))
@@ -178,25 +183,29 @@ export function createApiClient(options: ApiClientOptions) {
       return { ok: true, status: response.status, value: body };
     },
     /** `PUT /api/veo/jobs/:id` with a gzip body. */
+    /**
+     * `PUT /api/veo/jobs/:id`. The time allowed grows with the body (at 32 KiB/s on top of the
+     * usual timeout), so a large job still gets through a slow uplink.
+     */
     putJob(
       jobId: JobId,
-      gzipBody: Blob,
+      body: Blob,
       opId: OpId,
       signal?: AbortSignal,
+      encoding: 'gzip' | 'identity' = 'gzip',
     ): Promise<ApiResult<UpsertResponse>> {
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'idempotency-key': opId,
+      };
+      if (encoding === 'gzip') headers['content-encoding'] = 'gzip';
       return call(
         `${base}/${encodeURIComponent(jobId)}`,
-        {
-          method: 'PUT',
-          body: gzipBody,
-          headers: {
-            'content-type': 'application/json',
-            'content-encoding': 'gzip',
-            'idempotency-key': opId,
-          },
-        },
+        { method: 'PUT', body, headers },
         upsertResponseSchema,
         signal,
+        [],
+        timeoutMs + Math.ceil((body.size / UPLOAD_BYTES_PER_SECOND) * 1000),
       );
     },
     /** `DELETE /api/veo/jobs/:id?at=`. A 404 (the server never had it, or it expired) is success. */

@@ -124,8 +124,12 @@ export async function openVeoDb(factory: IDBFactory, name: string = DB_NAME): Pr
     upgrade(db, event.oldVersion);
   });
   const db = (await wrap(request)) as unknown as VeoDb;
-  // A newer version of the app wants to upgrade: close so it can; this context reopens on next use.
-  db.addEventListener('versionchange', () => db.close());
+  // A newer version of the app wants to upgrade: close so it can. `close()` fires no event of its
+  // own, so say so: the sync client opens the database again on next use.
+  db.addEventListener('versionchange', () => {
+    db.close();
+    db.dispatchEvent(new Event('close'));
+  });
   return db;
 }
 

@@ -45,6 +45,9 @@ export async function drainOutbox(
   let deadLettered = 0;
   // A forced drain (the network came back, the user asked) tries every op once, backoff or not.
   const tried = new Set<string>();
+  let timeouts = 0;
+  /** A retryable failure of an op this drain postponed and went past. */
+  let postponed: SyncFailure | undefined;
   for (;;) {
     signal?.throwIfAborted();
     const { op, nextDueAt } = await nextDueOp(ctx.db, options.force ? Infinity : ctx.now(), tried);
@@ -52,11 +55,24 @@ export async function drainOutbox(
       return {
         sent,
         deadLettered,
+        ...(postponed ? { stopped: postponed } : {}),
         ...(nextDueAt === undefined ? {} : { nextAttemptAt: nextDueAt }),
       };
 
     tried.add(op.opId);
-    const result = await sendOp(ctx, op, signal);
+    let result: SendResult;
+    try {
+      result = await sendOp(ctx, op, signal);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      // The op could not even be prepared (its data unreadable, the platform lacking an API):
+      // trying it again would fail the same way and hold up every op behind it.
+      const message = `This change could not be prepared for sending (${error instanceof Error ? error.message : String(error)})`;
+      result = {
+        ok: false,
+        failure: { kind: 'permanent', status: 0, error: { code: 'invalid_request', message } },
+      };
+    }
     if (result === 'superseded') continue;
     if (result.ok) {
       sent++;
@@ -81,6 +97,12 @@ export async function drainOutbox(
       const tx = ctx.db.transaction(['outbox', 'deadLetters', 'jobs', 'jobData'], 'readwrite');
       await postponeOp(tx, op, retryAt, describeFailure(failure));
       await tx.done;
+      // One op timing out (a large upload on a slow link) should not hold up the small ones
+      // behind it; a second timeout means the network itself is hanging: stop there.
+      if (failure.reason === 'timeout' && ++timeouts < 2) {
+        postponed = failure;
+        continue;
+      }
       return { sent, deadLettered, stopped: failure, nextAttemptAt: retryAt };
     }
     // 401: the op stays as it is; the drain resumes when the user has signed in again.
@@ -138,12 +160,16 @@ async function sendUpsert(
       },
     };
   }
-  const body = await uploadBody(data.blob, data.encoding);
-  const result = await ctx.api.putJob(op.jobId, body, op.opId, signal);
+  const upload = await uploadBody(data.blob, data.encoding);
+  const result = await ctx.api.putJob(op.jobId, upload.body, op.opId, signal, upload.encoding);
   if (!result.ok) return result;
   const { applied, job } = result.value;
   if (applied && job) {
-    await settle(ctx, op, { put: job, keepData: body });
+    await settle(
+      ctx,
+      op,
+      upload.encoding === 'gzip' ? { put: job, keepData: upload.body } : { put: job },
+    );
   } else {
     // A newer write or delete won on the server: the device takes the winner (its data is
     // fetched when the job is opened), or drops the job if the winner was a delete.

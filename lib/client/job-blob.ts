@@ -32,14 +32,17 @@ export async function blobToJob(blob: Blob, encoding: JobBlobEncoding): Promise<
   }
 }
 
-/** The body of `PUT /api/veo/jobs/:id` for a stored Blob: gzip of the job's JSON. */
-export async function uploadBody(blob: Blob, encoding: JobBlobEncoding): Promise<Blob> {
-  switch (encoding) {
-    case 'job-gzip':
-      return blob;
-    case 'job-json':
-      return gzipBlob(blob);
-    case 'document-json':
-      return gzipBlob(new Blob([JSON.stringify(await blobToJob(blob, encoding))]));
-  }
+/**
+ * The body of `PUT /api/veo/jobs/:id` for a stored Blob: gzip of the job's JSON, or the JSON as
+ * it is where the platform has no CompressionStream (Safari before 16.4, Firefox before 113).
+ */
+export async function uploadBody(
+  blob: Blob,
+  encoding: JobBlobEncoding,
+): Promise<{ body: Blob; encoding: 'gzip' | 'identity' }> {
+  if (encoding === 'job-gzip') return { body: blob, encoding: 'gzip' };
+  const json =
+    encoding === 'job-json' ? blob : new Blob([JSON.stringify(await blobToJob(blob, encoding))]);
+  if (typeof CompressionStream === 'undefined') return { body: json, encoding: 'identity' };
+  return { body: await gzipBlob(json), encoding: 'gzip' };
 }

@@ -74,7 +74,11 @@ export async function saveJobLocally(
   });
 }
 
-/** Removes a job from the device and queues its delete, in one transaction. */
+/**
+ * Removes a job from the device and queues its delete, in one transaction. The delete is dated
+ * after the version it removes even when that version's time is ahead of this device's clock
+ * (another device's clock, an import): otherwise the server would keep the job.
+ */
 export async function deleteJobLocally(
   db: VeoDb,
   jobId: JobId,
@@ -82,40 +86,48 @@ export async function deleteJobLocally(
   now: number,
 ): Promise<void> {
   const tx = db.transaction(WRITE_STORES, 'readwrite');
-  await Promise.all([
-    tx.objectStore('jobs').delete(jobId),
-    tx.objectStore('jobData').delete(jobId),
-    enqueueOp(tx, {
+  const remove = async () => {
+    const record = await tx.objectStore('jobs').get(jobId);
+    const at = Math.max(now, record ? record.info.updatedAt + 1 : 0);
+    await tx.objectStore('jobs').delete(jobId);
+    await tx.objectStore('jobData').delete(jobId);
+    await enqueueOp(tx, {
       kind: 'delete',
       jobId,
-      at: now,
+      at,
       opId,
       enqueuedAt: now,
       attempts: 0,
       nextAttemptAt: now,
-    }),
-    tx.done,
-  ]);
+    });
+  };
+  await committed(tx, [remove()]);
 }
 
-/** Removes every job from the device and queues a clear-all of what existed now. */
+/**
+ * Removes every job from the device and queues a clear-all of what existed now — dated after the
+ * newest of them, for the same reason as a delete.
+ */
 export async function clearJobsLocally(db: VeoDb, opId: string, now: number): Promise<JobId[]> {
   const tx = db.transaction(WRITE_STORES, 'readwrite');
-  const ids = await tx.objectStore('jobs').getAllKeys();
-  await Promise.all([
-    tx.objectStore('jobs').clear(),
-    tx.objectStore('jobData').clear(),
-    enqueueOp(tx, {
+  const clear = async () => {
+    const records = await tx.objectStore('jobs').getAll();
+    const before = Math.max(now, ...records.map((r) => r.info.updatedAt));
+    await tx.objectStore('jobs').clear();
+    await tx.objectStore('jobData').clear();
+    await enqueueOp(tx, {
       kind: 'clear',
       jobId: CLEAR_ALL_KEY,
-      before: now,
+      before,
       opId,
       enqueuedAt: now,
       attempts: 0,
       nextAttemptAt: now,
-    }),
-    tx.done,
-  ]);
+    });
+    return records.map((r) => r.jobId);
+  };
+  const ids = clear();
+  await committed(tx, [ids]);
   return ids;
 }
 
@@ -169,8 +181,13 @@ export async function storeFetchedData(
   now: number,
 ): Promise<void> {
   await withEviction(db, blob.size, async () => {
-    const tx = db.transaction(['jobs', 'jobData'], 'readwrite');
+    const tx = db.transaction(['jobs', 'jobData', 'outbox', 'deadLetters'], 'readwrite');
     const write = async () => {
+      // A local write or delete of this job is waiting (or was refused): the device's version
+      // is the user's, and a download must not replace or resurrect it.
+      const waiting = await tx.objectStore('outbox').index('by-jobId').count(info.jobId);
+      const refused = await tx.objectStore('deadLetters').index('by-jobId').count(info.jobId);
+      if (waiting + refused > 0) return;
       const record = await tx.objectStore('jobs').get(info.jobId);
       // A newer version landed while the data downloaded: this data is stale, keep none.
       if (record && record.info.updatedAt > info.updatedAt) return;

@@ -123,7 +123,12 @@ export function createSyncClient(options: SyncClientOptions) {
   const closing = new AbortController();
 
   let dbPromise: Promise<VeoDb> | undefined;
-  const db = (): Promise<VeoDb> => (dbPromise ??= openVeoDb(options.indexedDB, options.dbName));
+  const db = (): Promise<VeoDb> =>
+    (dbPromise ??= openVeoDb(options.indexedDB, options.dbName).then((opened) => {
+      // Closed for a newer version of the app (see openVeoDb): open again on next use.
+      opened.addEventListener('close', () => (dbPromise = undefined));
+      return opened;
+    }));
 
   // --- status -------------------------------------------------------------------------------
   let syncing = 0;
@@ -362,7 +367,14 @@ export function createSyncClient(options: SyncClientOptions) {
         ...parsed.data,
         createdAt: parsed.data.createdAt ?? previous?.info.createdAt ?? new Date(at).toISOString(),
         updatedAt,
-        expiresAt: Math.min(parsed.data.expiresAt ?? Infinity, updatedAt + DEFAULT_JOB_TTL_MS),
+        // An expiry from an older copy of the job (a re-save, an old export) would make the new
+        // save vanish at once: only a future expiry shortens the lifetime.
+        expiresAt: Math.min(
+          parsed.data.expiresAt !== undefined && parsed.data.expiresAt > updatedAt
+            ? parsed.data.expiresAt
+            : Infinity,
+          updatedAt + DEFAULT_JOB_TTL_MS,
+        ),
       };
       await saveJobLocally(d, job, crypto.randomUUID(), at);
       await afterLocalWrite([job.jobId]);
@@ -451,9 +463,19 @@ export function createSyncClient(options: SyncClientOptions) {
      */
     async discardDeadLetter(opId: string): Promise<void> {
       const d = await db();
-      const tx = d.transaction(['deadLetters', 'meta'], 'readwrite');
+      const tx = d.transaction(['deadLetters', 'meta', 'jobs', 'jobData', 'outbox'], 'readwrite');
       const letter = await tx.objectStore('deadLetters').get(opId);
       await tx.objectStore('deadLetters').delete(opId);
+      // The refused version goes too (unless a newer write of the job waits): the full pull
+      // below brings back whatever the server has.
+      if (
+        letter &&
+        letter.op.kind !== 'clear' &&
+        (await tx.objectStore('outbox').index('by-jobId').count(letter.op.jobId)) === 0
+      ) {
+        await tx.objectStore('jobs').delete(letter.op.jobId);
+        await tx.objectStore('jobData').delete(letter.op.jobId);
+      }
       const { cursor: _cursor, ...meta } = (await tx.objectStore('meta').get('sync')) ?? {
         deviceId: crypto.randomUUID(),
       };

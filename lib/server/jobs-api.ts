@@ -231,7 +231,11 @@ export function createJobsApi(deps: JobsApiDeps) {
         const opId = parseOpId(request);
         const store = await deps.getStore();
         const result = await store.deleteJob(jobId, at, opId);
-        if (!result) throw new ApiError('not_found', `There is no job ${jobId} (or the delete is older than the job's lifetime)`);
+        if (!result)
+          throw new ApiError(
+            'not_found',
+            `There is no job ${jobId} (or the delete is older than the job's lifetime)`,
+          );
         return jsonResponse(result);
       });
     },

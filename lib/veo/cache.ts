@@ -58,7 +58,7 @@ export function getSyncClient(): SyncClient {
         error,
       ),
     );
-    void requestPersistentStorage();
+    void requestPersistentStorage().catch(() => undefined);
     void importLegacyJobs((jobs) => started.importJobs(jobs)).catch((error: unknown) =>
       console.error('[veo-sync] importing jobs from localStorage failed; they stay there', error),
     );

@@ -102,7 +102,7 @@ export async function startServiceWorker(client: SyncClient): Promise<void> {
   sw.addEventListener('message', (message: MessageEvent<unknown>) => {
     if (isSyncActivityMessage(message.data)) {
       setState({ workerSyncing: message.data.syncing });
-      void client.refreshStatus();
+      void client.refreshStatus().catch(() => undefined);
     }
   });
   // Without Background Sync the worker hears about the network only from pages.

@@ -240,7 +240,12 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
     });
 
     it('tombstones a job it has not seen yet, so that its save arriving later loses', async () => {
-      expect(await store.deleteJob('ghost', T0 + 10, 'op-del')).toEqual({ jobId: 'ghost', applied: true, deletedAt: T0 + 10, job: null });
+      expect(await store.deleteJob('ghost', T0 + 10, 'op-del')).toEqual({
+        jobId: 'ghost',
+        applied: true,
+        deletedAt: T0 + 10,
+        job: null,
+      });
       expect((await store.upsertJob(smallJob('ghost', T0), 'op-late-save')).applied).toBe(false);
       expect(await store.getJob('ghost')).toBeNull();
       expect((await store.listJobs()).jobs).toEqual([]);
