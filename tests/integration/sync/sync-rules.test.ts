@@ -174,6 +174,66 @@ describe('sync rules', () => {
     });
   });
 
+  describe('rule 3, with clocks that disagree', () => {
+    it('deletes a job whose version is ahead of this device’s clock (another device’s fast clock)', async () => {
+      const a = manualTab();
+      const b = manualTab();
+      const id = uniqueId('fast-clock');
+      const ahead = Date.now() + 60_000;
+      // A device whose clock runs a minute fast wrote the job.
+      await a.client.importJobs([
+        {
+          ...generateSampleJobInput({ jobId: id, sceneCount: 1, seed: 1 }),
+          createdAt: new Date(ahead).toISOString(),
+          updatedAt: ahead,
+          expiresAt: ahead + 86_400_000,
+        },
+      ]);
+      await a.client.drain();
+      await b.client.pull();
+      await b.client.deleteJob(id);
+      const result = await b.client.drain();
+      expect(result.sent).toBe(1);
+      expect(await server.store.getJob(id)).toBeNull();
+      await b.client.pull();
+      expect((await b.client.listJobs()).map((j) => j.jobId)).not.toContain(id);
+    });
+
+    it('keeps a save whose input carries an expiry from an older copy of the job', async () => {
+      const tab = manualTab();
+      const id = uniqueId('stale-expiry');
+      await tab.client.saveJob({ ...job(id), expiresAt: Date.now() - 1000 });
+      expect((await tab.client.listJobs()).map((j) => j.jobId)).toContain(id);
+      await tab.client.drain();
+      expect(await server.store.getJob(id)).not.toBeNull();
+    });
+  });
+
+  describe('rule 5, discarding a refused write', () => {
+    it('returns the job to the version the server has', async () => {
+      const tab = manualTab();
+      const id = uniqueId('discard-to-server');
+      await tab.client.saveJob(job(id, { videoId: 'v1 on the server' }));
+      await tab.client.drain();
+      await tab.client.saveJob(job(id, { videoId: 'v2 refused' }));
+      tab.net.inject({
+        status: 400,
+        body: { error: { code: 'validation_failed', message: 'refused' } },
+      });
+      await tab.client.drain();
+      const letter = (await tab.client.refreshStatus()).deadLetters[0]!;
+      await tab.client.discardDeadLetter(letter.opId);
+      await vi.waitFor(async () => {
+        expect((await tab.client.listJobs()).find((j) => j.jobId === id)).toMatchObject({
+          videoId: 'v1 on the server',
+          syncState: 'synced',
+        });
+      });
+      const read = await tab.client.readJob(id);
+      expect(read.status === 'found' && read.job.videoId).toBe('v1 on the server');
+    });
+  });
+
   describe('rule 4: offline edits of one job become one request; a delete supersedes', () => {
     it('sends 50 offline edits of a job as one gzip PUT', async () => {
       const tab = manualTab();
