@@ -72,9 +72,13 @@ export function createApiFallback(client: SyncClient) {
     }
     try {
       if (request.method === 'PUT' && jobId !== undefined) {
-        const info = await client.saveJob(
-          (await readBody(copy)) as Parameters<SyncClient['saveJob']>[0],
-        );
+        const body = (await readBody(copy)) as Parameters<SyncClient['saveJob']>[0];
+        if (typeof body !== 'object' || body === null || body.jobId !== jobId) {
+          return error(400, 'validation_failed', 'The body is for another job than the URL', [
+            { path: ['jobId'], message: `expected ${jobId}` },
+          ]);
+        }
+        const info = await client.saveJob(body);
         return json({ queued: true, job: info }, 202);
       }
       if (request.method === 'DELETE' && jobId !== undefined) {
@@ -108,7 +112,9 @@ export function createApiFallback(client: SyncClient) {
         return await fetch(request, {
           signal: AbortSignal.any([request.signal, AbortSignal.timeout(API_NETWORK_TIMEOUT_MS)]),
         });
-      } catch {
+      } catch (failure) {
+        // The caller gave up on its own request: queueing it now would apply what it cancelled.
+        if (request.signal.aborted) throw failure;
         return fromReplica(request, copy);
       }
     },

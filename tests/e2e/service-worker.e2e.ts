@@ -122,6 +122,15 @@ describe('service worker', () => {
       return { status: response.status, source: response.headers.get('x-veo-source') };
     }, jobFor(id));
     expect(status).toEqual({ status: 202, source: 'replica' });
+    const mismatch = await page.evaluate(async (job) => {
+      const response = await fetch('/api/veo/jobs/some-other-id', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(job),
+      });
+      return response.status;
+    }, jobFor(id));
+    expect(mismatch).toBe(400);
     await context.setOffline(false);
     await expect.poll(serverJobIds, { timeout: 15_000 }).toContain(id);
   });
