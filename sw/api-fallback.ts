@@ -8,7 +8,7 @@
 import { InvalidJobError, type SyncClient } from '@/lib/client/sync-client';
 import { SOURCE_HEADER, SYNC_REQUEST_HEADER } from '@/lib/client/sw-protocol';
 import { JOBS_API_PATH, type ApiErrorBody } from '@/lib/shared/api-types';
-import { jobIdSchema } from '@/lib/shared/job-schema';
+import { jobIdSchema, opIdSchema } from '@/lib/shared/job-schema';
 
 /** How long an API call may wait for the network before the replica answers (ms). */
 export const API_NETWORK_TIMEOUT_MS = 2_500;
@@ -71,6 +71,14 @@ export function createApiFallback(client: SyncClient) {
       return error(503, 'store_unavailable', result.reason);
     }
     try {
+      // The caller's own Idempotency-Key and times, so that its retry of the same request, or
+      // the request itself if it did reach the server, stays one write.
+      const opId = opIdSchema.safeParse(request.headers.get('idempotency-key'));
+      const op = opId.success ? { opId: opId.data } : {};
+      const time = (name: string) => {
+        const raw = url.searchParams.get(name);
+        return raw !== null && /^\d{1,16}$/.test(raw) ? { [name]: Number(raw) } : {};
+      };
       if (request.method === 'PUT' && jobId !== undefined) {
         const body = (await readBody(copy)) as Parameters<SyncClient['saveJob']>[0];
         if (typeof body !== 'object' || body === null || body.jobId !== jobId) {
@@ -78,15 +86,15 @@ export function createApiFallback(client: SyncClient) {
             { path: ['jobId'], message: `expected ${jobId}` },
           ]);
         }
-        const info = await client.saveJob(body);
+        const info = await client.saveJob(body, op);
         return json({ queued: true, job: info }, 202);
       }
       if (request.method === 'DELETE' && jobId !== undefined) {
-        await client.deleteJob(jobId);
+        await client.deleteJob(jobId, { ...op, ...time('at') });
         return json({ queued: true, jobId }, 202);
       }
       if (request.method === 'DELETE') {
-        await client.clearAll();
+        await client.clearAll({ ...op, ...time('before') });
         return json({ queued: true }, 202);
       }
     } catch (cause) {

@@ -84,11 +84,13 @@ export async function deleteJobLocally(
   jobId: JobId,
   opId: string,
   now: number,
+  /** The caller's own "delete unless updated after" time, if it gave one. */
+  requestedAt?: number,
 ): Promise<void> {
   const tx = db.transaction(WRITE_STORES, 'readwrite');
   const remove = async () => {
     const record = await tx.objectStore('jobs').get(jobId);
-    const at = Math.max(now, record ? record.info.updatedAt + 1 : 0);
+    const at = requestedAt ?? Math.max(now, record ? record.info.updatedAt + 1 : 0);
     await tx.objectStore('jobs').delete(jobId);
     await tx.objectStore('jobData').delete(jobId);
     await enqueueOp(tx, {
@@ -108,11 +110,17 @@ export async function deleteJobLocally(
  * Removes every job from the device and queues a clear-all of what existed now — dated after the
  * newest of them, for the same reason as a delete.
  */
-export async function clearJobsLocally(db: VeoDb, opId: string, now: number): Promise<JobId[]> {
+export async function clearJobsLocally(
+  db: VeoDb,
+  opId: string,
+  now: number,
+  /** The caller's own "clear what was updated up to" time, if it gave one. */
+  requestedBefore?: number,
+): Promise<JobId[]> {
   const tx = db.transaction(WRITE_STORES, 'readwrite');
   const clear = async () => {
     const records = await tx.objectStore('jobs').getAll();
-    const before = Math.max(now, ...records.map((r) => r.info.updatedAt));
+    const before = requestedBefore ?? Math.max(now, ...records.map((r) => r.info.updatedAt));
     await tx.objectStore('jobs').clear();
     await tx.objectStore('jobData').clear();
     await enqueueOp(tx, {

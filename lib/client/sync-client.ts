@@ -352,7 +352,7 @@ export function createSyncClient(options: SyncClientOptions) {
      * `updatedAt` so that every save is newer than the last, and fills `createdAt`/`expiresAt`.
      * Rejects with {@link InvalidJobError} and writes nothing if the job is not valid.
      */
-    async saveJob(input: JobWrite): Promise<CachedVeoJobInfo> {
+    async saveJob(input: JobWrite, options: { opId?: string } = {}): Promise<CachedVeoJobInfo> {
       const parsed = jobWriteSchema.safeParse(input);
       if (!parsed.success) throw new InvalidJobError(parsed.error.issues);
       const d = await db();
@@ -376,7 +376,7 @@ export function createSyncClient(options: SyncClientOptions) {
           updatedAt + DEFAULT_JOB_TTL_MS,
         ),
       };
-      await saveJobLocally(d, job, crypto.randomUUID(), at);
+      await saveJobLocally(d, job, options.opId ?? crypto.randomUUID(), at);
       await afterLocalWrite([job.jobId]);
       const { data: _data, ...info } = job;
       return info;
@@ -399,15 +399,32 @@ export function createSyncClient(options: SyncClientOptions) {
       return written;
     },
 
-    /** Deletes a job here at once and on the server when the outbox drains. */
-    async deleteJob(jobId: JobId): Promise<void> {
-      await deleteJobLocally(await db(), jobId, crypto.randomUUID(), now());
+    /**
+     * Deletes a job here at once and on the server when the outbox drains. `opId` and `at` carry
+     * a caller's own Idempotency-Key and "unless updated after" time (the worker's offline API).
+     */
+    async deleteJob(jobId: JobId, options: { opId?: string; at?: number } = {}): Promise<void> {
+      await deleteJobLocally(
+        await db(),
+        jobId,
+        options.opId ?? crypto.randomUUID(),
+        now(),
+        options.at,
+      );
       await afterLocalWrite([jobId]);
     },
 
-    /** Clears every job that exists now, here at once and on the server when the outbox drains. */
-    async clearAll(): Promise<void> {
-      const ids = await clearJobsLocally(await db(), crypto.randomUUID(), now());
+    /**
+     * Clears every job that exists now, here at once and on the server when the outbox drains.
+     * `opId` and `before` carry a caller's own Idempotency-Key and time.
+     */
+    async clearAll(options: { opId?: string; before?: number } = {}): Promise<void> {
+      const ids = await clearJobsLocally(
+        await db(),
+        options.opId ?? crypto.randomUUID(),
+        now(),
+        options.before,
+      );
       await afterLocalWrite(ids, true);
     },
 

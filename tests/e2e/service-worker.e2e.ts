@@ -133,6 +133,35 @@ describe('service worker', () => {
     expect(mismatch).toBe(400);
     await context.setOffline(false);
     await expect.poll(serverJobIds, { timeout: 15_000 }).toContain(id);
+
+    // A DELETE sent offline keeps the caller's Idempotency-Key and time when it is replayed.
+    const deletes: { key: string | undefined; url: string }[] = [];
+    await context.route(`**/api/veo/jobs/${id}**`, async (route) => {
+      if (route.request().method() === 'DELETE') {
+        deletes.push({
+          key: route.request().headers()['idempotency-key'],
+          url: route.request().url(),
+        });
+      }
+      await route.continue();
+    });
+    await context.setOffline(true);
+    const at = Date.now() + 1000;
+    const queued = await page.evaluate(
+      async ([jobId, when]) =>
+        (
+          await fetch(`/api/veo/jobs/${jobId}?at=${when}`, {
+            method: 'DELETE',
+            headers: { 'idempotency-key': 'caller-op-1' },
+          })
+        ).status,
+      [id, at] as const,
+    );
+    expect(queued).toBe(202);
+    await context.setOffline(false);
+    await expect.poll(serverJobIds, { timeout: 15_000 }).not.toContain(id);
+    expect(deletes.at(-1)?.key).toBe('caller-op-1');
+    expect(deletes.at(-1)?.url).toContain(`at=${at}`);
   });
 
   it('tells another tab about a write through the worker, within milliseconds', async () => {
