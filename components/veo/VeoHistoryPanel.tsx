@@ -83,7 +83,7 @@ export function VeoHistoryPanel() {
         sample: true,
       });
       await setCachedJob(job.jobId, job);
-      return 'Added a sample job.';
+      return `Added the sample job ${job.jobId}.`;
     });
 
   const importFile = (file: File) =>

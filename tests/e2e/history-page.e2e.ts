@@ -22,12 +22,22 @@ describe('history page', () => {
 
   const rows = (page: Page) => page.locator('li.job');
   const row = (page: Page, text: string) => rows(page).filter({ hasText: text });
+  const byId = (page: Page, jobId: string) => page.locator(`li.job[data-job-id="${jobId}"]`);
+
+  /** Adds a sample job through the page and returns its id (other tests' jobs share the server). */
+  async function addSample(page: Page): Promise<string> {
+    await page.getByRole('button', { name: 'Add a sample job' }).click();
+    const notice = page.getByText(/^Added the sample job (sample-\d+)\.$/);
+    const id = /(sample-\d+)/.exec((await notice.textContent({ timeout: 10_000 })) ?? '')?.[1];
+    if (!id) throw new Error('no sample job id in the notice');
+    await byId(page, id).waitFor();
+    return id;
+  }
 
   it('adds a sample job, shows it, opens it, deletes it', async () => {
     const page = await open();
-    await page.getByRole('button', { name: 'Add a sample job' }).click();
-    const sample = rows(page).filter({ hasText: 'Sample' }).first();
-    await sample.waitFor();
+    const sample = byId(page, await addSample(page));
+    await sample.getByText('Sample', { exact: true }).waitFor();
     await expect
       .poll(() => sample.getByTestId('sync-state').textContent(), { timeout: 10_000 })
       .toBe('Synced');
@@ -39,31 +49,26 @@ describe('history page', () => {
     await page.getByRole('heading', { name: 'Characters' }).waitFor();
 
     await sample.getByRole('button', { name: /^Delete / }).click();
-    await expect.poll(() => rows(page).filter({ hasText: 'Sample' }).count()).toBe(0);
+    await expect.poll(() => sample.count()).toBe(0);
   });
 
   it('undoes a delete that has not reached the server yet', async () => {
     const page = await open();
-    await page.getByRole('button', { name: 'Add a sample job' }).click();
-    await rows(page).first().waitFor();
+    const id = await addSample(page);
     await page.context().setOffline(true);
-    const title = (await rows(page).first().locator('h3').textContent())!
-      .replace('Sample', '')
-      .trim();
-    await rows(page)
-      .first()
+    await byId(page, id)
       .getByRole('button', { name: /^Delete / })
       .click();
     await page.getByRole('button', { name: 'Undo' }).click();
-    await row(page, title).waitFor();
-    expect(await row(page, title).getByTestId('sync-state').textContent()).toBe('Waiting to sync');
+    await byId(page, id).waitFor();
+    expect(await byId(page, id).getByTestId('sync-state').textContent()).toBe('Waiting to sync');
   });
 
   it('clears all jobs after confirmation', async () => {
     const page = await open();
-    await page.getByRole('button', { name: 'Add a sample job' }).click();
-    await page.getByRole('button', { name: 'Add a sample job' }).click();
-    await expect.poll(() => rows(page).count()).toBeGreaterThanOrEqual(2);
+    await addSample(page);
+    await addSample(page);
+    expect(await rows(page).count()).toBeGreaterThanOrEqual(2);
     await page.getByRole('button', { name: 'Clear all' }).click();
     await expect.poll(() => rows(page).count()).toBe(0);
     await page.getByRole('heading', { name: 'No jobs yet' }).waitFor();
@@ -104,10 +109,8 @@ describe('history page', () => {
     const page = await open();
     const other = await open();
     await page.context().setOffline(true);
-    await page.getByRole('button', { name: 'Add a sample job' }).click();
-    const added = rows(page).first();
-    await added.waitFor();
-    const title = (await added.locator('h3').textContent())!.replace('Sample', '').trim();
+    const title = await addSample(page);
+    const added = byId(page, title);
     expect(await added.getByTestId('sync-state').textContent()).toBe('Waiting to sync');
     await expect
       .poll(() => page.getByTestId('sync-status').textContent())
@@ -127,20 +130,17 @@ describe('history page', () => {
 
   it('says so, instead of spinning, when a job’s data is not on the device and the network is gone', async () => {
     const writer = await open();
-    await writer.getByRole('button', { name: 'Add a sample job' }).click();
+    const id = await addSample(writer);
     await expect
-      .poll(() => rows(writer).first().getByTestId('sync-state').textContent(), { timeout: 10_000 })
+      .poll(() => byId(writer, id).getByTestId('sync-state').textContent(), { timeout: 10_000 })
       .toBe('Synced');
-    const title = (await rows(writer).first().locator('h3').textContent())!
-      .replace('Sample', '')
-      .trim();
     const reader = await open();
-    await row(reader, title).waitFor({ timeout: 10_000 });
+    await byId(reader, id).waitFor({ timeout: 10_000 });
     await reader.context().setOffline(true);
-    await row(reader, title)
+    await byId(reader, id)
       .getByRole('button', { name: /^Open / })
       .click();
-    await row(reader, title)
+    await byId(reader, id)
       .getByText(/not on this device, and you are offline/)
       .waitFor();
   });
@@ -175,9 +175,8 @@ describe('history page', () => {
     'has no serious or critical accessibility violation (axe-core, %s, 360 px)',
     async (colorScheme) => {
       const page = await open({ colorScheme, viewport: { width: 360, height: 800 } });
-      await page.getByRole('button', { name: 'Add a sample job' }).click();
-      await rows(page)
-        .first()
+      const sampleId = await addSample(page);
+      await byId(page, sampleId)
         .getByRole('button', { name: /^Open / })
         .click();
       await page.getByRole('heading', { name: 'Scenes' }).waitFor();
@@ -208,8 +207,7 @@ describe('history page', () => {
 
   it('reaches every action by keyboard', async () => {
     const page = await open();
-    await page.getByRole('button', { name: 'Add a sample job' }).click();
-    await rows(page).first().waitFor();
+    await addSample(page);
     await expect
       .poll(() => page.getByTestId('sync-status').textContent(), { timeout: 10_000 })
       .toMatch(/All changes synced/);
