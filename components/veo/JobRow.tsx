@@ -1,6 +1,6 @@
 'use client';
 
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { CachedVeoJob } from '@/lib/shared/job-schema';
 import {
   JobUnavailableError,
@@ -67,6 +67,28 @@ export function JobRow({
     return content;
   };
 
+  const meta: [string, ReactNode][] = [
+    [
+      'Video',
+      job.videoUrl ? (
+        <a href={job.videoUrl} target="_blank" rel="noreferrer noopener">
+          {job.videoId || job.videoUrl}
+        </a>
+      ) : (
+        job.videoId || '—'
+      ),
+    ],
+    ['Scenes', job.sceneCount],
+    ['Characters', job.charactersFound],
+    ['Mode', job.mode],
+    ['Voice', job.voice],
+    ['Status', job.status],
+    ['Script', job.hasScript ? 'yes' : 'no'],
+    ['Created', formatTime(Date.parse(job.createdAt))],
+    ['Updated', formatTime(job.updatedAt)],
+    ['Offline', job.availableOffline ? 'on this device' : 'fetched when opened'],
+  ];
+
   return (
     <li className="job" data-job-id={job.jobId} aria-busy={busy !== null}>
       <div className="job-title">
@@ -82,54 +104,12 @@ export function JobRow({
         </span>
       </div>
       <dl className="job-meta">
-        <div>
-          <dt>Video</dt>
-          <dd>
-            {job.videoUrl ? (
-              <a href={job.videoUrl} target="_blank" rel="noreferrer noopener">
-                {job.videoId || job.videoUrl}
-              </a>
-            ) : (
-              job.videoId || '—'
-            )}
-          </dd>
-        </div>
-        <div>
-          <dt>Scenes</dt>
-          <dd>{job.sceneCount}</dd>
-        </div>
-        <div>
-          <dt>Characters</dt>
-          <dd>{job.charactersFound}</dd>
-        </div>
-        <div>
-          <dt>Mode</dt>
-          <dd>{job.mode}</dd>
-        </div>
-        <div>
-          <dt>Voice</dt>
-          <dd>{job.voice}</dd>
-        </div>
-        <div>
-          <dt>Status</dt>
-          <dd className={`status-${job.status}`}>{job.status}</dd>
-        </div>
-        <div>
-          <dt>Script</dt>
-          <dd>{job.hasScript ? 'yes' : 'no'}</dd>
-        </div>
-        <div>
-          <dt>Created</dt>
-          <dd>{formatTime(Date.parse(job.createdAt))}</dd>
-        </div>
-        <div>
-          <dt>Updated</dt>
-          <dd>{formatTime(job.updatedAt)}</dd>
-        </div>
-        <div>
-          <dt>Offline</dt>
-          <dd>{job.availableOffline ? 'on this device' : 'fetched when opened'}</dd>
-        </div>
+        {meta.map(([label, value]) => (
+          <div key={label}>
+            <dt>{label}</dt>
+            <dd className={label === 'Status' ? `status-${job.status}` : undefined}>{value}</dd>
+          </div>
+        ))}
       </dl>
       {job.syncState === 'failed' && job.syncError ? (
         <p className="error">The server refused the last change: {job.syncError}</p>
