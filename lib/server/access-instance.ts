@@ -1,15 +1,30 @@
 import 'server-only';
-import { createAccessGuard, readAccessPolicy, type AccessGuard } from './auth/access';
+import {
+  createAccessGuard,
+  readAccessPolicy,
+  readClientAddressConfig,
+  type AccessGuard,
+} from './auth/access';
 import { readStoreConfig } from './env';
+import { getSessionStore } from './store-instance';
 
-const holder = globalThis as typeof globalThis & { __veoAccessGuard?: AccessGuard | undefined };
+const holder = globalThis as typeof globalThis & {
+  __veoAccessGuard?: Promise<AccessGuard> | undefined;
+};
 
 /** The process's access guard, from the environment (read once, at first use). */
 export function getAccessGuard(): Promise<AccessGuard> {
-  try {
-    holder.__veoAccessGuard ??= createAccessGuard(readAccessPolicy(readStoreConfig().driver));
-    return Promise.resolve(holder.__veoAccessGuard);
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
+  holder.__veoAccessGuard ??= openAccessGuard().catch((error: unknown) => {
+    holder.__veoAccessGuard = undefined;
+    throw error;
+  });
+  return holder.__veoAccessGuard;
+}
+
+async function openAccessGuard(): Promise<AccessGuard> {
+  const policy = readAccessPolicy(readStoreConfig().driver);
+  return createAccessGuard(policy, {
+    clientAddress: readClientAddressConfig(),
+    ...(policy.mode === 'key' ? { sessions: await getSessionStore() } : {}),
+  });
 }

@@ -17,6 +17,7 @@ import {
   type OpId,
   type ParsedJobInput,
 } from '@/lib/shared/job-schema';
+import { hasBrand } from './brand';
 import type { D1Executor, SqlRow, SqlStatement, SqlValue } from './d1/executor';
 import {
   MAX_DOCUMENT_GZIP_BYTES,
@@ -67,7 +68,13 @@ export interface JobStoreOptions {
 }
 
 /** A job too large to store and serve (its gzip would exceed {@link MAX_DOCUMENT_GZIP_BYTES}). */
+const JOB_TOO_LARGE_ERROR = Symbol.for('veo-sync.JobTooLargeError');
+
 export class JobTooLargeError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, JOB_TOO_LARGE_ERROR);
+  }
+  readonly [JOB_TOO_LARGE_ERROR] = true;
   override readonly name = 'JobTooLargeError';
   constructor(readonly gzipBytes: number) {
     super(

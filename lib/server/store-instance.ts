@@ -4,9 +4,11 @@ import { restExecutor } from './d1/rest';
 import { withRetries } from './d1/retry';
 import { readStoreConfig } from './env';
 import { createJobStore, type JobStore } from './job-store';
+import { createSessionStore, type SessionStore } from './auth/session-store';
 
 interface OpenStore {
   readonly store: JobStore;
+  readonly sessions: SessionStore;
   dispose(): Promise<void>;
 }
 
@@ -19,12 +21,21 @@ const holder = globalThis as typeof globalThis & { __veoJobStore?: Promise<OpenS
  * validates the configuration and, for the local database, starts it and applies migrations.
  */
 export async function getJobStore(): Promise<JobStore> {
+  return (await openOnce()).store;
+}
+
+/** The process's sign-in sessions, in the same database as the jobs. */
+export async function getSessionStore(): Promise<SessionStore> {
+  return (await openOnce()).sessions;
+}
+
+function openOnce(): Promise<OpenStore> {
   holder.__veoJobStore ??= openJobStore().catch((error: unknown) => {
     // Let the next request try again (e.g. after the configuration was fixed).
     holder.__veoJobStore = undefined;
     throw error;
   });
-  return (await holder.__veoJobStore).store;
+  return holder.__veoJobStore;
 }
 
 /** Closes the process's store (stops the embedded database). The next call opens it again. */
@@ -44,14 +55,18 @@ async function openJobStore(): Promise<OpenStore> {
       apiToken: config.apiToken,
       ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
     });
+    const retrying = withRetries(executor);
     return {
-      store: createJobStore(withRetries(executor), options),
+      store: createJobStore(retrying, options),
+      sessions: createSessionStore(retrying),
       dispose: () => Promise.resolve(),
     };
   }
   const local = await startLocalD1(config.persistDir);
+  const retrying = withRetries(local.executor);
   return {
-    store: createJobStore(withRetries(local.executor), options),
+    store: createJobStore(retrying, options),
+    sessions: createSessionStore(retrying),
     dispose: () => local.dispose(),
   };
 }

@@ -15,7 +15,9 @@ export const jobIdSchema = z
   .string()
   .min(1, 'jobId must not be empty')
   .max(JOB_ID_MAX_LENGTH, `jobId must be at most ${JOB_ID_MAX_LENGTH} characters`)
-  .regex(/^[A-Za-z0-9._:-]+$/, 'jobId may only contain letters, digits and . _ : -');
+  .regex(/^[A-Za-z0-9._:-]+$/, 'jobId may only contain letters, digits and . _ : -')
+  // `/api/veo/jobs/..` is not that job's URL: every HTTP client resolves dot segments first.
+  .refine((id) => !/^\.+$/.test(id), 'jobId must not be made of dots only');
 export type JobId = z.infer<typeof jobIdSchema>;
 
 export const JOB_STATUSES = ['completed', 'error', 'cancelled'] as const;

@@ -1,103 +1,120 @@
 import 'server-only';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Session tokens: `base64url(payload).base64url(HMAC-SHA256(payload))`, where the payload holds
- * when the session was made and when it expires. Web Crypto only, so it runs in Node and on
- * edge runtimes alike. The HMAC key is derived from the access key: changing the access key ends
- * every session.
+ * Signed tokens: `base64url(payload).base64url(HMAC-SHA256(kind + "." + payload))`, with a key
+ * derived from the access key, so changing the access key ends every session and forgets every
+ * device. Two kinds, never accepted for each other:
+ * - `session`: names a row of `veo_sessions` (the server can end it) and expires;
+ * - `device`: marks a browser that signed in before, so its sign-in attempts are counted apart
+ *   from everyone else's (see rate-limit.ts). It opens nothing by itself.
+ *
+ * Synchronous (node:crypto), so a sign-in can be counted before anything is awaited.
  */
 
-const encoder = new TextEncoder();
+export type TokenKind = 'session' | 'device';
 
 export interface SessionPayload {
-  /** Format version. */
-  readonly v: 1;
+  /** Format version: 2 names a server-side session (1, before migration 0003, did not). */
+  readonly v: 2;
+  /** Session id: the `veo_sessions` row. */
+  readonly sid: string;
   /** Issued at (ms). */
   readonly iat: number;
   /** Expires at (ms). */
   readonly exp: number;
 }
 
-function base64url(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64url');
+export interface DevicePayload {
+  readonly v: 2;
+  /** Device id: the sign-in limiter's bucket for this browser. */
+  readonly dev: string;
+  readonly iat: number;
 }
 
-/** The HMAC key for sessions, derived from the access key. */
-export async function sessionKey(accessKey: string): Promise<CryptoKey> {
-  const material = await crypto.subtle.digest(
-    'SHA-256',
-    encoder.encode(`veo-sync session v1:${accessKey}`),
-  );
-  return crypto.subtle.importKey('raw', material, { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-    'verify',
-  ]);
+const MAX_TOKEN_CHARS = 512;
+
+/** The HMAC key for tokens, derived from the access key. */
+export function tokenKey(accessKey: string): Buffer {
+  return createHash('sha256').update(`veo-sync session v1:${accessKey}`).digest();
 }
 
-export async function signSession(
-  key: CryptoKey,
-  now: number,
-  ttlMs: number,
-): Promise<{ token: string; expiresAt: number }> {
-  const payload: SessionPayload = { v: 1, iat: now, exp: now + ttlMs };
-  const body = base64url(encoder.encode(JSON.stringify(payload)));
-  const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(body)));
-  return { token: `${body}.${base64url(signature)}`, expiresAt: payload.exp };
+/** A new random id (128 bits, base64url). */
+export function randomId(): string {
+  return randomBytes(16).toString('base64url');
 }
 
-/**
- * Checks a token's signature (constant time, by Web Crypto's verify) and its expiry. Returns the
- * payload, or null for anything malformed, tampered with or expired.
- */
-export async function verifySession(
-  key: CryptoKey,
+function mac(key: Buffer, kind: TokenKind, body: string): Buffer {
+  return createHmac('sha256', key).update(`${kind}.${body}`).digest();
+}
+
+export function signToken(key: Buffer, kind: 'session', payload: SessionPayload): string;
+export function signToken(key: Buffer, kind: 'device', payload: DevicePayload): string;
+export function signToken(key: Buffer, kind: TokenKind, payload: object): string {
+  const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+  return `${body}.${mac(key, kind, body).toString('base64url')}`;
+}
+
+/** The payload of a token of `kind` whose signature holds (constant-time), or null. */
+function verifiedPayload(
+  key: Buffer,
+  kind: TokenKind,
   token: string,
-  now: number,
-): Promise<SessionPayload | null> {
+): Record<string, unknown> | null {
+  if (token.length > MAX_TOKEN_CHARS) return null;
   const parts = token.split('.');
-  if (parts.length !== 2 || !parts[0] || !parts[1] || token.length > 512) return null;
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return null;
   const [body, signature] = parts as [string, string];
-  let valid: boolean;
+  const given = Buffer.from(signature, 'base64url');
+  const expected = mac(key, kind, body);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
   try {
-    valid = await crypto.subtle.verify(
-      'HMAC',
-      key,
-      Buffer.from(signature, 'base64url'),
-      encoder.encode(body),
-    );
+    const payload: unknown = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    return typeof payload === 'object' && payload !== null
+      ? (payload as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
-  if (!valid) return null;
-  try {
-    const payload = JSON.parse(
-      Buffer.from(body, 'base64url').toString('utf8'),
-    ) as Partial<SessionPayload>;
-    if (payload.v !== 1 || typeof payload.exp !== 'number' || typeof payload.iat !== 'number')
-      return null;
-    if (payload.exp <= now) return null;
-    return payload as SessionPayload;
-  } catch {
+}
+
+/** A session token's payload if it is genuine and not expired at `now`; null otherwise. */
+export function verifySessionToken(key: Buffer, token: string, now: number): SessionPayload | null {
+  const p = verifiedPayload(key, 'session', token);
+  if (
+    p?.v !== 2 ||
+    typeof p.sid !== 'string' ||
+    typeof p.iat !== 'number' ||
+    typeof p.exp !== 'number' ||
+    p.exp <= now
+  ) {
     return null;
   }
+  return { v: 2, sid: p.sid, iat: p.iat, exp: p.exp };
+}
+
+/** A device token's payload if it is genuine; null otherwise. */
+export function verifyDeviceToken(key: Buffer, token: string): DevicePayload | null {
+  const p = verifiedPayload(key, 'device', token);
+  if (p?.v !== 2 || typeof p.dev !== 'string' || typeof p.iat !== 'number') return null;
+  return { v: 2, dev: p.dev, iat: p.iat };
 }
 
 /**
  * Compares a submitted access key with the real one in constant time: both are HMAC'd first, so
  * neither their content nor their length shows in the timing.
  */
-export async function accessKeyMatches(
-  key: CryptoKey,
-  submitted: string,
-  actual: string,
-): Promise<boolean> {
-  const [a, b] = await Promise.all([
-    crypto.subtle.sign('HMAC', key, encoder.encode(`access-key:${submitted}`)),
-    crypto.subtle.sign('HMAC', key, encoder.encode(`access-key:${actual}`)),
-  ]);
-  const x = new Uint8Array(a);
-  const y = new Uint8Array(b);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
+export function accessKeyMatches(key: Buffer, submitted: string, actual: string): boolean {
+  const digest = (value: string) =>
+    createHmac('sha256', key).update(`access-key:${value}`).digest();
+  return timingSafeEqual(digest(submitted), digest(actual));
+}
+
+/**
+ * Names the access key without revealing it: devices remember which key their waiting changes
+ * were made under, and send them only after a sign-in with the same key. Given only to callers
+ * that are signed in (who know the key, or hold a session).
+ */
+export function accessKeyId(key: Buffer): string {
+  return createHmac('sha256', key).update('key-id').digest().subarray(0, 12).toString('base64url');
 }

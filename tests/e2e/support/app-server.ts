@@ -24,23 +24,19 @@ function freePort(): Promise<number> {
 }
 
 /**
- * Starts the production build (`next start`; run `npm run build` first) on a free port, on a
+ * Starts the production build (`npm start`'s scripts/serve.js; run `npm run build` first) on a free port, on a
  * fresh embedded D1 in a temporary folder. Used by the end-to-end tests, the screenshots and the
  * browser benchmark.
  */
-export async function startAppServer(env: Record<string, string> = {}): Promise<AppServer> {
+export async function startAppServer(
+  env: Record<string, string> = {},
+  { host }: { host?: string } = {},
+): Promise<AppServer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'veo-app-'));
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [
-      path.join('node_modules', 'next', 'dist', 'bin', 'next'),
-      'start',
-      '-p',
-      String(port),
-      '-H',
-      '127.0.0.1',
-    ],
+    [path.join('scripts', 'serve.js'), '-p', String(port), ...(host ? ['-H', host] : [])],
     {
       env: { ...process.env, ...env, VEO_LOCAL_D1_PERSIST_DIR: dir, NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,7 +48,7 @@ export async function startAppServer(env: Record<string, string> = {}): Promise<
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`next start exited:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`the server exited:\n${output}`);
     try {
       if ((await fetch(`${baseUrl}/api/veo/session`)).ok) break;
     } catch {
@@ -60,7 +56,7 @@ export async function startAppServer(env: Record<string, string> = {}): Promise<
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`next start did not answer within 60 s:\n${output}`);
+      throw new Error(`the server did not answer within 60 s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
