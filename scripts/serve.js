@@ -115,7 +115,9 @@ async function main() {
   } else if (keyed) {
     console.log('  Access key set: listening on every interface; people sign in at /veo/sign-in.');
   } else {
-    console.log('  VEO_ALLOW_ANONYMOUS=1: anyone who can reach this server can read and change the jobs.');
+    console.log(
+      '  VEO_ALLOW_ANONYMOUS=1: anyone who can reach this server can read and change the jobs.',
+    );
   }
 
   const stop = () => {

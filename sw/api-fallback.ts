@@ -3,9 +3,10 @@
  * network first, with a short timeout; when it fails or hangs, the device's replica (with the
  * outbox's writes already in it: callers read their own writes), marked `X-Veo-Source: replica`.
  * Writes sent while offline go into the outbox and are answered 202. No API answer is ever put
- * in Cache Storage: the replica is the only copy.
+ * in Cache Storage: the replica is the only copy. After the user signed out on this device,
+ * offline calls are answered 401.
  */
-import { InvalidJobError, type SyncClient } from '@/lib/client/sync-client';
+import { InvalidJobError, SIGNED_OUT_MESSAGE, type SyncClient } from '@/lib/client/sync-client';
 import { SOURCE_HEADER, SYNC_REQUEST_HEADER } from '@/lib/client/sw-protocol';
 import { JOBS_API_PATH, type ApiErrorBody } from '@/lib/shared/api-types';
 import { jobIdSchema, opIdSchema } from '@/lib/shared/job-schema';
@@ -44,6 +45,9 @@ function error(
 
 export function createApiFallback(client: SyncClient) {
   async function fromReplica(request: Request, copy: Request): Promise<Response> {
+    // Signed out on this device: the device no longer acts for the user — it neither answers
+    // from the replica nor queues writes (what already waits stays, locked).
+    if (await client.isSignedOut()) return error(401, 'unauthorized', SIGNED_OUT_MESSAGE);
     const url = new URL(request.url);
     const item = ITEM_PATH.exec(url.pathname);
     const jobId = item ? decodeURIComponent(item[1] ?? '') : undefined;

@@ -1,7 +1,8 @@
 'use client';
 
 import { useState, type FormEvent } from 'react';
-import { apiErrorBodySchema } from '@/lib/shared/api-types';
+import { apiErrorBodySchema, sessionStartedSchema } from '@/lib/shared/api-types';
+import { getSyncClient } from '@/lib/veo/cache';
 
 /**
  * Sign-in with the server's access key. Jobs saved while signed out wait on the device; they are
@@ -23,6 +24,9 @@ export function SignInForm() {
         body: JSON.stringify({ key }),
       });
       if (response.ok) {
+        const started = sessionStartedSchema.safeParse(await response.json().catch(() => null));
+        // Opens this device again if it was signed out under the same key (and sends what waited).
+        if (started.success) await getSyncClient().sessionStarted(started.data.keyId);
         window.location.assign('/veo');
         return;
       }

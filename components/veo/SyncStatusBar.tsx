@@ -1,6 +1,7 @@
 'use client';
 
 import { useEffect, useState, useSyncExternalStore } from 'react';
+import { sessionStatusSchema, type SessionStatus } from '@/lib/shared/api-types';
 import { getSyncClient, syncNow, syncStatus, type SyncStatus } from '@/lib/veo/cache';
 import { activateUpdate, serviceWorkerState } from '@/lib/veo/service-worker';
 import { InstallButton } from './InstallButton';
@@ -39,7 +40,8 @@ export function SyncStatusBar() {
   const [syncError, setSyncError] = useState<string | null>(null);
   const [syncing, setSyncing] = useState(false);
 
-  const [session, setSession] = useState<{ required: boolean; signedIn: boolean } | null>(null);
+  const [session, setSession] = useState<SessionStatus | null>(null);
+  const [signingOut, setSigningOut] = useState(false);
 
   useEffect(() => {
     const tick = setInterval(() => setNow(Date.now()), 15_000);
@@ -49,17 +51,34 @@ export function SyncStatusBar() {
   useEffect(() => {
     // Offline this simply fails: the sign-out button appears once the server has answered.
     void fetch('/api/veo/session')
-      .then(async (response) =>
-        response.ok
-          ? setSession((await response.json()) as { required: boolean; signedIn: boolean })
-          : undefined,
-      )
+      .then(async (response) => {
+        const parsed = sessionStatusSchema.safeParse(
+          response.ok ? await response.json() : undefined,
+        );
+        if (!parsed.success) return;
+        setSession(parsed.data);
+        if (parsed.data.keyId) await getSyncClient().noteSessionKey(parsed.data.keyId);
+      })
       .catch(() => undefined);
-  }, [status?.authRequired]);
+  }, [status?.authRequired, status?.signedOut]);
 
-  const signOut = async () => {
-    await fetch('/api/veo/session', { method: 'DELETE' });
-    window.location.assign('/veo/sign-in');
+  /** Locks this device's jobs first (that works offline), then ends the session on the server. */
+  const signOut = async (everywhere: boolean) => {
+    setSigningOut(true);
+    try {
+      await getSyncClient().signOut({ everywhere });
+      window.location.assign('/veo/sign-in');
+    } finally {
+      setSigningOut(false);
+    }
+  };
+
+  const discardDeviceData = async () => {
+    const pending = status?.pending ?? 0;
+    const sure = window.confirm(
+      `Discard every job on this device${pending > 0 ? ` and the ${pending} ${pending === 1 ? 'change' : 'changes'} waiting to sync` : ''}? Jobs already on the server stay there.`,
+    );
+    if (sure) await getSyncClient().discardDeviceData();
   };
 
   const sync = async () => {
@@ -105,13 +124,35 @@ export function SyncStatusBar() {
           {busy ? 'Syncing…' : 'Sync now'}
         </button>
         <InstallButton />
-        {session?.required && session.signedIn ? (
-          <button type="button" onClick={() => void signOut()}>
-            Sign out
-          </button>
+        {session?.required && session.signedIn && !status?.signedOut ? (
+          <>
+            <button type="button" onClick={() => void signOut(false)} disabled={signingOut}>
+              Sign out
+            </button>
+            <button type="button" onClick={() => void signOut(true)} disabled={signingOut}>
+              Sign out everywhere
+            </button>
+          </>
         ) : null}
       </div>
-      {status?.authRequired ? (
+      {status?.keyChanged ? (
+        <div className="warning" role="alert" data-testid="key-changed">
+          <p>
+            You signed in with a different access key than the one this device’s jobs were saved
+            under.
+            {status.pending > 0
+              ? ` ${status.pending} ${status.pending === 1 ? 'change is' : 'changes are'} waiting from before.`
+              : ''}
+          </p>
+          <button type="button" onClick={() => void getSyncClient().adoptKey()}>
+            Keep them and sync with this key
+          </button>{' '}
+          <button type="button" onClick={() => void discardDeviceData()}>
+            Discard this device’s jobs
+          </button>
+        </div>
+      ) : null}
+      {status?.authRequired && !status.signedOut ? (
         <p className="warning" role="alert">
           Sign in again to sync: your changes are kept on this device until then.{' '}
           <a href="/veo/sign-in">Sign in</a>

@@ -5,7 +5,7 @@
  * not. It reads only through the cache facade, so it renders from IndexedDB at once, online or
  * not, and updates itself when any tab, the service worker or a pull changes something.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { CachedVeoJob } from '@/lib/shared/job-schema';
 import { generateSampleJobInput } from '@/lib/shared/sample-job';
 import {
@@ -37,9 +37,17 @@ export function VeoHistoryPanel() {
   const [deleted, setDeleted] = useState<Deleted | null>(null);
   const [undoable, setUndoable] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
+  const signedOut = useSyncExternalStore(
+    (onChange) => syncStatus.subscribe(onChange),
+    () => syncStatus.get().signedOut,
+    () => false,
+  );
 
   const refresh = useCallback(async () => {
-    setJobs(await getCachedJobList());
+    const list = await getCachedJobList();
+    setJobs(list);
+    // Signed out on this device: the open job goes off the screen with the list.
+    if (syncStatus.get().signedOut) setOpen(null);
   }, []);
 
   useEffect(() => {
@@ -176,6 +184,17 @@ export function VeoHistoryPanel() {
           <p aria-busy="true" className="muted">
             Loading your jobs…
           </p>
+        ) : signedOut ? (
+          <div className="empty" data-testid="signed-out">
+            <h2>Signed out on this device</h2>
+            <p>
+              Your jobs, and any changes still waiting to sync, stay on this device, locked: they
+              are neither shown nor sent until you sign in again with the same access key.
+            </p>
+            <p>
+              <a href="/veo/sign-in">Sign in</a>
+            </p>
+          </div>
         ) : jobs.length === 0 ? (
           <div className="empty">
             <h2>No jobs yet</h2>

@@ -6,6 +6,8 @@
 import type { z } from 'zod';
 import {
   JOBS_API_PATH,
+  SESSION_API_PATH,
+  sessionEndedSchema,
   apiErrorBodySchema,
   clearResponseSchema,
   deleteResponseSchema,
@@ -221,6 +223,18 @@ export function createApiClient(options: ApiClientOptions) {
         deleteResponseSchema.or(apiErrorBodySchema.transform(() => null)),
         signal,
         [404],
+      );
+    },
+    /**
+     * `DELETE /api/veo/session[?everywhere=1]`: ends this device's session on the server (or
+     * every session) and clears its cookie.
+     */
+    endSession(everywhere: boolean, signal?: AbortSignal): Promise<ApiResult<unknown>> {
+      return call(
+        `${options.baseUrl ?? ''}${SESSION_API_PATH}${everywhere ? '?everywhere=1' : ''}`,
+        { method: 'DELETE' },
+        sessionEndedSchema,
+        signal,
       );
     },
     /** `DELETE /api/veo/jobs?before=` */

@@ -80,6 +80,18 @@ export interface SyncMeta {
   lastError?: string;
   /** The server answered 401: writes wait until the user signs in again. */
   authRequired?: boolean;
+  /** The access key (its id, from the server) this device's jobs and waiting changes belong to. */
+  keyId?: string;
+  /**
+   * When the user signed out on this device (ms). Until a sign-in under the same key, the
+   * replica is not served (the page, the worker's offline answers) and nothing is sent or pulled;
+   * the jobs and the waiting changes stay on the device.
+   */
+  signedOutAt?: number;
+  /** A sign-out that has not reached the server yet (offline): sent before anything else. */
+  revokePending?: 'this' | 'everywhere';
+  /** A sign-in under another key than `keyId` while signed out: the user decides what happens. */
+  otherKeyId?: string;
 }
 
 export interface VeoSyncDB extends DBSchema {

@@ -33,6 +33,10 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 
 export const DEFAULT_PULL_INTERVAL_MS = 60_000;
 
+/** Why nothing is shown or sent after the user signed out on this device. */
+export const SIGNED_OUT_MESSAGE =
+  'Signed out on this device: sign in again to open and sync your jobs';
+
 export interface SyncClientOptions {
   readonly indexedDB: IDBFactory;
   readonly fetch: typeof fetch;
@@ -67,6 +71,14 @@ export interface SyncStatus {
   readonly lastError: string | null;
   /** The server answered 401: writes wait until the user signs in again. */
   readonly authRequired: boolean;
+  /** Signed out on this device: nothing is shown, sent or pulled until a sign-in (same key). */
+  readonly signedOut: boolean;
+  /**
+   * Signed in again, but under another access key than the one this device's jobs and waiting
+   * changes were made under: the user chooses to send them ({@link SyncClient.adoptKey}) or
+   * discard them ({@link SyncClient.discardDeviceData}).
+   */
+  readonly keyChanged: boolean;
   /** Writes the server refused for good, for the user to retry or discard. */
   readonly deadLetters: readonly DeadLetterSummary[];
 }
@@ -139,6 +151,8 @@ export function createSyncClient(options: SyncClientOptions) {
     lastSyncedAt: null,
     lastError: null,
     authRequired: false,
+    signedOut: false,
+    keyChanged: false,
     deadLetters: [],
   };
   const statusListeners = new Set<(status: SyncStatus) => void>();
@@ -158,6 +172,8 @@ export function createSyncClient(options: SyncClientOptions) {
       lastSyncedAt: meta?.lastSyncedAt ?? null,
       lastError: meta?.lastError ?? null,
       authRequired: meta?.authRequired ?? false,
+      signedOut: meta?.signedOutAt !== undefined,
+      keyChanged: meta?.signedOutAt !== undefined && meta.otherKeyId !== undefined,
       deadLetters: letters.sort((a, b) => a.failedAt - b.failedAt).map(summarise),
     };
     if (JSON.stringify(next) !== JSON.stringify(status)) {
@@ -211,6 +227,7 @@ export function createSyncClient(options: SyncClientOptions) {
     options: { signal?: AbortSignal; force?: boolean } = {},
   ): Promise<DrainResult> {
     const d = await db();
+    if (await lockedBySignOut(options.signal)) return { sent: 0, deadLettered: 0 };
     const result = await exclusive(
       () =>
         drainOutbox(
@@ -236,6 +253,9 @@ export function createSyncClient(options: SyncClientOptions) {
 
   async function pull(signal?: AbortSignal): Promise<PullResult> {
     const d = await db();
+    if (await lockedBySignOut(signal)) {
+      return { ok: false, failure: { kind: 'auth', status: 401, message: SIGNED_OUT_MESSAGE } };
+    }
     const result = await exclusive(() => pullChanges({ db: d, api, now }, signal), signal);
     if (result.ok) {
       notifier.publish({
@@ -248,6 +268,39 @@ export function createSyncClient(options: SyncClientOptions) {
     }
     await refreshStatus();
     return result;
+  }
+
+  // --- signed out on this device --------------------------------------------------------------
+
+  async function readMeta(): Promise<SyncMeta | undefined> {
+    return (await db()).get('meta', 'sync');
+  }
+
+  /**
+   * Whether the user signed out on this device (then nothing may be sent). A sign-out that has
+   * not reached the server yet is sent first: it is the one request a signed-out device makes.
+   */
+  async function lockedBySignOut(signal?: AbortSignal): Promise<boolean> {
+    const meta = await readMeta();
+    if (meta?.revokePending !== undefined && environment.isOnline()) {
+      await endServerSession(meta.revokePending === 'everywhere', signal);
+    }
+    return meta?.signedOutAt !== undefined;
+  }
+
+  /** Ends the session on the server; true once the server has answered. */
+  async function endServerSession(everywhere: boolean, signal?: AbortSignal): Promise<boolean> {
+    const result = await api.endSession(everywhere, signal);
+    // 401: there was no session left to end (it expired, or was ended elsewhere).
+    if (!result.ok && !(result.failure.kind === 'auth')) return false;
+    await updateMeta(({ revokePending: _r, ...meta }) => meta);
+    return true;
+  }
+
+  /** The list, the jobs and the status changed for every tab: tell them. */
+  async function announceEverything(): Promise<void> {
+    notifier.publish({ jobIds: [], all: true, source: 'local' });
+    await refreshStatus();
   }
 
   function scheduleRetry(at: number | undefined): void {
@@ -306,7 +359,9 @@ export function createSyncClient(options: SyncClientOptions) {
   return {
     /** The history list, newest first, from the device only: never waits on the network. */
     async listJobs(): Promise<JobListItem[]> {
-      return listJobsLocally(await db(), now());
+      const d = await db();
+      if ((await readMeta())?.signedOutAt !== undefined) return [];
+      return listJobsLocally(d, now());
     },
 
     /**
@@ -315,6 +370,9 @@ export function createSyncClient(options: SyncClientOptions) {
      */
     async readJob(jobId: JobId, options: { localOnly?: boolean } = {}): Promise<ReadJobResult> {
       const d = await db();
+      if ((await readMeta())?.signedOutAt !== undefined) {
+        return { status: 'unavailable', reason: SIGNED_OUT_MESSAGE };
+      }
       const local = await readJobLocally(d, jobId, now());
       if (local?.data) {
         return { status: 'found', job: await blobToJob(local.data.blob, local.data.encoding) };
@@ -426,6 +484,110 @@ export function createSyncClient(options: SyncClientOptions) {
         options.before,
       );
       await afterLocalWrite(ids, true);
+    },
+
+    /** Whether the user signed out on this device (read from IndexedDB, for every context). */
+    async isSignedOut(): Promise<boolean> {
+      return (await readMeta())?.signedOutAt !== undefined;
+    },
+
+    /**
+     * Signs out on this device: from now on the replica is not served and nothing is sent or
+     * pulled, here and in every tab and the worker; the jobs and any waiting changes stay on the
+     * device, locked, until a sign-in under the same key ({@link sessionStarted}). Then ends the
+     * session on the server (every session with `everywhere`); offline, that is sent later.
+     * Resolves with whether the server has ended it.
+     */
+    async signOut({ everywhere = false }: { everywhere?: boolean } = {}): Promise<{
+      ended: boolean;
+    }> {
+      await updateMeta((meta) => ({
+        ...meta,
+        signedOutAt: now(),
+        revokePending: everywhere ? 'everywhere' : 'this',
+      }));
+      await announceEverything();
+      const ended = environment.isOnline() ? await endServerSession(everywhere) : false;
+      return { ended };
+    },
+
+    /**
+     * A sign-in succeeded under the key `keyId` (from the server's answer). Signed out under the
+     * same key (or before any key was known), the device opens again and sends what waited; under
+     * another key it stays locked and the status says `keyChanged`, for the user to decide.
+     */
+    async sessionStarted(keyId: string): Promise<void> {
+      const meta = await readMeta();
+      if (meta?.signedOutAt === undefined) {
+        if (meta?.keyId !== keyId) await updateMeta((m) => ({ ...m, keyId }));
+        return;
+      }
+      if (meta.keyId !== undefined && meta.keyId !== keyId) {
+        // The new session is not to be ended by the sign-out that was waiting to be sent.
+        await updateMeta(({ revokePending: _r, ...m }) => ({ ...m, otherKeyId: keyId }));
+        await refreshStatus();
+        return;
+      }
+      await updateMeta(({ signedOutAt: _s, otherKeyId: _o, revokePending: _r, ...m }) => ({
+        ...m,
+        keyId,
+        authRequired: false,
+      }));
+      await announceEverything();
+      void sync().catch(reportError);
+    },
+
+    /**
+     * The server said which key the current session is under (`GET /api/veo/session`): remember
+     * it, unless signed out here — only a sign-in opens a signed-out device.
+     */
+    async noteSessionKey(keyId: string): Promise<void> {
+      const meta = await readMeta();
+      if (meta?.signedOutAt === undefined && meta?.keyId !== keyId) {
+        await updateMeta((m) => ({ ...m, keyId }));
+      }
+    },
+
+    /** After {@link sessionStarted} under another key: send what waits under the new key. */
+    async adoptKey(): Promise<void> {
+      const meta = await readMeta();
+      if (meta?.otherKeyId === undefined) return;
+      const keyId = meta.otherKeyId;
+      await updateMeta(({ signedOutAt: _s, otherKeyId: _o, revokePending: _r, ...m }) => ({
+        ...m,
+        keyId,
+      }));
+      await announceEverything();
+      void sync().catch(reportError);
+    },
+
+    /**
+     * After {@link sessionStarted} under another key: forget this device's jobs, waiting changes
+     * and refused changes (the UI asks first), and start again from the server's list.
+     */
+    async discardDeviceData(): Promise<void> {
+      const d = await db();
+      const tx = d.transaction(['jobs', 'jobData', 'outbox', 'deadLetters', 'meta'], 'readwrite');
+      const meta = (await tx.objectStore('meta').get('sync')) ?? { deviceId: crypto.randomUUID() };
+      const keyId = meta.otherKeyId ?? meta.keyId;
+      await Promise.all([
+        tx.objectStore('jobs').clear(),
+        tx.objectStore('jobData').clear(),
+        tx.objectStore('outbox').clear(),
+        tx.objectStore('deadLetters').clear(),
+      ]);
+      const {
+        cursor: _c,
+        signedOutAt: _s,
+        otherKeyId: _o,
+        revokePending: _r,
+        lastError: _e,
+        ...rest
+      } = meta;
+      await tx.objectStore('meta').put({ ...rest, ...(keyId ? { keyId } : {}) }, 'sync');
+      await tx.done;
+      await announceEverything();
+      void sync().catch(reportError);
     },
 
     /** Listens for changes from any context; returns the unsubscribe function. */

@@ -87,6 +87,20 @@ export function jsonResponse(
   });
 }
 
+/** D1 failures that are the database's or its configuration's, not the request's: 503. */
+const UNAVAILABLE_KINDS: ReadonlySet<D1Error['kind']> = new Set(['auth', 'protocol']);
+
+/** What the log says for each D1 failure, so an operator knows which one it was. */
+const D1_LOG_PREFIX: Record<D1Error['kind'], string> = {
+  query: 'D1 refused the query',
+  rate_limited: 'D1 is rate-limiting this token (HTTP 429)',
+  unavailable: 'D1 is unavailable',
+  timeout: 'D1 did not answer in time',
+  network: 'D1 could not be reached',
+  auth: 'D1 refused the API token: check CLOUDFLARE_D1_API_TOKEN (it needs D1 Edit) and CLOUDFLARE_ACCOUNT_ID',
+  protocol: 'D1 answered something that is not its API',
+};
+
 /**
  * Turns anything thrown while answering into a JSON error. Expected failures keep their message;
  * everything else is logged here and answered without details, so no stack trace, SQL or
@@ -97,8 +111,8 @@ export function toErrorResponse(error: unknown): Response {
   if (error instanceof JobTooLargeError) {
     return new ApiError('payload_too_large', error.message).toResponse();
   }
-  if (error instanceof D1Error && (error.retryable || error.kind === 'auth')) {
-    console.error(`[veo-sync] D1 ${error.kind}: ${error.message}`);
+  if (error instanceof D1Error && (error.retryable || UNAVAILABLE_KINDS.has(error.kind))) {
+    console.error(`[veo-sync] ${D1_LOG_PREFIX[error.kind]}: ${error.message}`);
     const seconds = Math.max(1, Math.ceil((error.retryAfterMs ?? 5_000) / 1000));
     return new ApiError(
       'store_unavailable',

@@ -7,6 +7,31 @@ import { epochMsSchema, jobIdSchema, jobInfoSchema, jobSchema } from './job-sche
 
 /** The base path of the jobs API. */
 export const JOBS_API_PATH = '/api/veo/jobs';
+/** Sign-in, sign-out and whether a sign-in is needed. */
+export const SESSION_API_PATH = '/api/veo/session';
+
+/**
+ * `GET /api/veo/session`. `keyId` names the server's access key without revealing it, and is
+ * given to signed-in callers only: a device sends what waited while it was signed out only
+ * after a sign-in under the same key.
+ */
+export const sessionStatusSchema = z.object({
+  required: z.boolean(),
+  signedIn: z.boolean(),
+  mode: z.enum(['key', 'local', 'open', 'refuse']),
+  keyId: z.string().optional(),
+});
+export type SessionStatus = z.infer<typeof sessionStatusSchema>;
+
+/** `POST /api/veo/session`: signed in. */
+export const sessionStartedSchema = z.object({
+  signedIn: z.literal(true),
+  expiresAt: z.number(),
+  keyId: z.string(),
+});
+
+/** `DELETE /api/veo/session`: signed out; `ended` sessions were ended on the server. */
+export const sessionEndedSchema = z.object({ signedIn: z.literal(false), ended: z.number() });
 
 /**
  * A pull cursor: the server's change sequence as a decimal string. Clients store it and send it
