@@ -3,16 +3,22 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toErrorResponse } from '@/lib/server/api-error';
 import { createAccessGuard } from '@/lib/server/auth/access';
-import { createJobStore } from '@/lib/server/job-store';
+import { createSessionStore } from '@/lib/server/auth/session-store';
 import { createJobsApi } from '@/lib/server/jobs-api';
+import { MAX_JSON_BYTES, MAX_WIRE_BYTES } from '@/lib/server/request-body';
 import { apiErrorBodySchema } from '@/lib/shared/api-types';
+import { proxy } from '@/proxy';
+import { gzipBodyAtTheLimit } from '../support/boundary-bodies';
 import { createTestD1, type TestD1 } from '../support/miniflare-d1';
+import { storeModulesCopy } from '../support/module-copy';
 
 /**
  * Thousands of random and hostile requests at every route: malformed JSON, deep nesting, huge
- * strings, unicode, SQL in ids and fields, wrong methods, bad gzip, bad parameters. Every one of
- * them is invalid by construction, so: never a 5xx, always a JSON error, and the database exactly
- * as it was. A fixed seed in CI; `FUZZ_RUNS` and `FUZZ_SEED` for longer runs (`npm run fuzz`).
+ * strings, unicode, SQL in ids and fields, wrong methods, bad gzip, bad parameters, paths that do
+ * not percent-decode, bodies at and just past every size limit. Every one of them is invalid by
+ * construction, so: never a 5xx, always a JSON error, and the database exactly as it was. As in
+ * production, requests pass the proxy (proxy.ts) first, and the store comes from another copy of
+ * its modules than the routes (instrumentation.ts opens it: tests/support/module-copy.ts). A fixed seed in CI; `FUZZ_RUNS` and `FUZZ_SEED` for longer runs (`npm run fuzz`).
  */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261124);
@@ -80,10 +86,51 @@ const badBody = fc.oneof(
   })),
 );
 
+/**
+ * Bodies at the size limits, made once (they are megabytes): by name, so that the arbitraries
+ * stay cheap. Each is refused: 413, or 400 for the one that is not JSON.
+ */
+const boundaryBodies = new Map<string, Uint8Array>();
+const BOUNDARY_BODIES = {
+  /** Exactly the wire limit of gzip, a valid job, whose stored form is just over the limit. */
+  'gzip-at-wire-limit-stored-over': { 'content-encoding': 'gzip' },
+  /** One byte over the wire limit, plain. */
+  'plain-wire-limit-plus-one': {},
+  /** Exactly the wire limit, plain, not JSON. */
+  'plain-at-wire-limit-not-json': {},
+  /** Small gzip that inflates to one byte over the JSON limit. */
+  'gzip-inflates-to-json-limit-plus-one': { 'content-encoding': 'gzip' },
+} as const;
+type BoundaryBody = keyof typeof BOUNDARY_BODIES;
+
+function makeBoundaryBodies(): void {
+  const filler = (bytes: number) => `{"jobId":"new-job","data":"${'x'.repeat(bytes - 28)}"}`;
+  boundaryBodies.set('gzip-at-wire-limit-stored-over', gzipBodyAtTheLimit('new-job'));
+  boundaryBodies.set('plain-wire-limit-plus-one', Buffer.from(filler(MAX_WIRE_BYTES + 1)));
+  boundaryBodies.set('plain-at-wire-limit-not-json', Buffer.alloc(MAX_WIRE_BYTES, '{'));
+  boundaryBodies.set(
+    'gzip-inflates-to-json-limit-plus-one',
+    gzipSync(Buffer.from(filler(MAX_JSON_BYTES + 1))),
+  );
+}
+
+/** Path segments that do not percent-decode, as a client may send them. */
+const malformedSegment = fc
+  .tuple(
+    fc.string({ maxLength: 6 }),
+    fc.constantFrom('%ZZ', '%', '%2', '%E0%A4%A', '%C0%AF', '%ED%A0%80', '%FF', '%uD83D', '%%41'),
+    fc.string({ maxLength: 6 }),
+  )
+  .map(([a, bad, b]) => `${encodeURIComponent(a)}${bad}${encodeURIComponent(b)}`);
+
 type Hostile = {
   method: string;
   path: string;
   body?: string | Uint8Array;
+  /** One of the boundary bodies, sent as the body. */
+  boundary?: BoundaryBody;
+  /** The item route's path segment as sent, not encoded again. */
+  rawSegment?: string;
   headers: Record<string, string>;
   route: 'list' | 'item' | 'session';
   jobId?: string;
@@ -138,6 +185,32 @@ const hostileRequest: fc.Arbitrary<Hostile> = fc.oneof(
         .constantFrom('list', 'item')
         .map((route) => ({ route, method, path: '', jobId: 'seed-1', headers: {} })),
     ),
+  // Paths that do not percent-decode, on every method of the item route.
+  fc
+    .tuple(malformedSegment, fc.constantFrom('GET', 'PUT', 'DELETE'))
+    .map(([rawSegment, method]) => ({
+      route: 'item' as const,
+      method,
+      path: '',
+      rawSegment,
+      headers: {},
+      ...(method === 'PUT' ? { body: '{}' } : {}),
+    })),
+  // Bodies at the size limits (rare: each costs a few megabytes of work).
+  fc
+    .tuple(
+      fc.constantFrom(...(Object.keys(BOUNDARY_BODIES) as BoundaryBody[])),
+      fc.integer({ min: 0, max: 39 }),
+    )
+    .filter(([, draw]) => draw === 0)
+    .map(([boundary]) => ({
+      route: 'item' as const,
+      method: 'PUT',
+      path: '',
+      jobId: 'new-job',
+      boundary,
+      headers: { 'content-type': 'application/json', ...BOUNDARY_BODIES[boundary] },
+    })),
   // Sign-in with anything but the key; cross-site writes with a valid session.
   badBody.map((body) => ({ route: 'session' as const, method: 'POST', path: '', ...body })),
   fc.constantFrom('cross-site', 'same-site').map((site) => ({
@@ -156,12 +229,17 @@ describe('fuzz: hostile requests at every route', () => {
 
   beforeAll(async () => {
     d1 = await createTestD1();
+    makeBoundaryBodies();
     const now = Date.now();
-    const store = createJobStore(d1.executor);
+    const store = (await storeModulesCopy()).createJobStore(d1.executor);
     // Rate limiting is tested elsewhere; here it would turn every sign-in into the same 429.
     const guard = createAccessGuard(
       { mode: 'key', accessKey: KEY, sessionTtlMs: 3_600_000 },
-      { failureLimit: Number.MAX_SAFE_INTEGER },
+      {
+        failureLimit: Number.MAX_SAFE_INTEGER,
+        globalFailureLimit: Number.MAX_SAFE_INTEGER,
+        sessions: createSessionStore(d1.executor),
+      },
     );
     const api = createJobsApi({
       getStore: () => Promise.resolve(store),
@@ -195,6 +273,7 @@ describe('fuzz: hostile requests at every route', () => {
       }),
     );
     cookie = signedIn.headers.get('set-cookie')?.split(';')[0] ?? '';
+    expect(cookie).toMatch(/^veo_session=./);
 
     dispatch = async (h, withSession) => {
       const url =
@@ -202,21 +281,26 @@ describe('fuzz: hostile requests at every route', () => {
           ? `${ORIGIN}/api/veo/session`
           : h.route === 'list'
             ? `${ORIGIN}/api/veo/jobs${h.path}`
-            : `${ORIGIN}/api/veo/jobs/${encodeURIComponent(h.jobId ?? '')}${h.path}`;
+            : `${ORIGIN}/api/veo/jobs/${h.rawSegment ?? encodeURIComponent(h.jobId ?? '')}${h.path}`;
       const headers = { ...h.headers, ...(withSession ? { cookie } : {}) };
       const init: RequestInit = { method: h.method, headers };
-      if (h.body !== undefined && h.method !== 'GET')
-        init.body = typeof h.body === 'string' ? h.body : new Blob([new Uint8Array(h.body)]);
+      const body = h.boundary === undefined ? h.body : boundaryBodies.get(h.boundary);
+      if (body !== undefined && h.method !== 'GET')
+        init.body = typeof body === 'string' ? body : new Blob([new Uint8Array(body)]);
       const request = new Request(url, init);
+      // What Next.js does: the proxy first, then the route with its decoded parameter.
+      const early = proxy(request);
+      if (early) return early;
       try {
         if (h.route === 'session')
-          return h.method === 'POST' ? await guard.signIn(request) : guard.signOut(request);
+          return h.method === 'POST' ? await guard.signIn(request) : await guard.signOut(request);
         if (h.route === 'list') {
           if (h.method === 'GET') return await api.list(request);
           if (h.method === 'DELETE') return await api.clear(request);
           return api.methodNotAllowed(['GET', 'DELETE']);
         }
-        const jobId = h.jobId ?? '';
+        const jobId =
+          h.rawSegment === undefined ? (h.jobId ?? '') : decodeURIComponent(h.rawSegment);
         if (h.method === 'GET') return await api.get(request, jobId);
         if (h.method === 'PUT') return await api.put(request, jobId);
         if (h.method === 'DELETE') return await api.remove(request, jobId);

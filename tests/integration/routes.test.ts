@@ -6,6 +6,10 @@ import * as collection from '@/app/api/veo/jobs/route';
 import * as item from '@/app/api/veo/jobs/[jobId]/route';
 import { closeJobStore } from '@/lib/server/store-instance';
 import { jobListResponseSchema, upsertResponseSchema } from '@/lib/shared/api-types';
+import { fromPeer } from '../support/peer';
+
+/** A request from this machine, as scripts/serve.js hands it on (local mode answers only those). */
+const local = () => ({ ...fromPeer('127.0.0.1'), host: 'localhost' });
 
 /**
  * The route modules as Next.js loads them, on the store the environment chooses: with no
@@ -45,7 +49,7 @@ describe('app/api/veo/jobs routes on the embedded local D1', () => {
     const put = await item.PUT(
       new Request('http://localhost/api/veo/jobs/persisted', {
         method: 'PUT',
-        headers: { 'content-type': 'application/json', 'idempotency-key': 'op-1' },
+        headers: { ...local(), 'content-type': 'application/json', 'idempotency-key': 'op-1' },
         body,
       }),
       params('persisted'),
@@ -55,13 +59,15 @@ describe('app/api/veo/jobs routes on the embedded local D1', () => {
 
     await closeJobStore();
 
-    const list = await collection.GET(new Request('http://localhost/api/veo/jobs'));
+    const list = await collection.GET(
+      new Request('http://localhost/api/veo/jobs', { headers: local() }),
+    );
     expect(list.status).toBe(200);
     expect(jobListResponseSchema.parse(await list.json()).jobs.map((j) => j.jobId)).toEqual([
       'persisted',
     ]);
     const get = await item.GET(
-      new Request('http://localhost/api/veo/jobs/persisted'),
+      new Request('http://localhost/api/veo/jobs/persisted', { headers: local() }),
       params('persisted'),
     );
     expect(get.status).toBe(200);

@@ -7,6 +7,7 @@ import {
   type SyncClient,
   type SyncClientOptions,
 } from '@/lib/client/sync-client';
+import { createCookieJar } from './cookie-jar';
 import { createFaultyFetch, type FaultyFetch } from './faulty-fetch';
 
 /** A test-controlled network and visibility, with the events a page would get. */
@@ -76,6 +77,8 @@ export interface Device {
   readonly indexedDB: IDBFactory;
   readonly locks: LockManagerLike;
   readonly hub: ReturnType<typeof createChannelHub>;
+  /** The browser's cookies, shared by the device's tabs. */
+  readonly cookies: ReturnType<typeof createCookieJar>;
   /** Opens a tab: a sync client on this device's database, with its own network wrapper. */
   openTab(overrides?: Partial<SyncClientOptions>): Tab;
 }
@@ -93,12 +96,14 @@ export function createDevice(origin: string): Device {
   const indexedDB = new IDBFactory();
   const locks = createLocalLocks();
   const hub = createChannelHub();
+  const cookies = createCookieJar();
   return {
     indexedDB,
     locks,
     hub,
+    cookies,
     openTab(overrides = {}) {
-      const net = createFaultyFetch();
+      const net = createFaultyFetch(cookies.wrap(fetch));
       const env = createFakeEnvironment();
       const client = createSyncClient({
         indexedDB,

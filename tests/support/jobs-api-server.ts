@@ -1,6 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import { toErrorResponse } from '@/lib/server/api-error';
+import { createAccessGuard } from '@/lib/server/auth/access';
+import { createSessionStore } from '@/lib/server/auth/session-store';
 import { createJobStore, type JobStore } from '@/lib/server/job-store';
 import { createJobsApi } from '@/lib/server/jobs-api';
 import { createTestD1, type TestD1 } from './miniflare-d1';
@@ -20,14 +23,40 @@ export interface JobsApiServer {
  * clients under test use Node's real fetch (gzip and all) against the real server code.
  */
 export async function startJobsApiServer(
-  options: { now?: () => number } = {},
+  options: {
+    now?: () => number;
+    /** Serve behind sign-in with this access key (and `/api/veo/session`); open otherwise. */
+    accessKey?: string;
+  } = {},
 ): Promise<JobsApiServer> {
   const d1 = await createTestD1();
   const store = createJobStore(d1.executor, options.now ? { now: options.now } : {});
+  const guard =
+    options.accessKey === undefined
+      ? undefined
+      : createAccessGuard(
+          { mode: 'key', accessKey: options.accessKey, sessionTtlMs: 3_600_000 },
+          {
+            sessions: createSessionStore(d1.executor),
+            ...(options.now ? { now: options.now } : {}),
+          },
+        );
   const api = createJobsApi({
     getStore: () => Promise.resolve(store),
+    ...(guard ? { getAccess: () => Promise.resolve(guard) } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
+  const session = async (method: string, request: Request): Promise<Response> => {
+    if (!guard) return new Response('not found', { status: 404 });
+    try {
+      if (method === 'GET') return await guard.status(request);
+      if (method === 'POST') return await guard.signIn(request);
+      if (method === 'DELETE') return await guard.signOut(request);
+      return new Response('method not allowed', { status: 405 });
+    } catch (error) {
+      return toErrorResponse(error);
+    }
+  };
   const log: { method: string; path: string; status: number }[] = [];
 
   const server = http.createServer((req, res) => {
@@ -46,7 +75,8 @@ export async function startJobsApiServer(
       });
       const match = /^\/api\/veo\/jobs(?:\/([^/]+))?$/.exec(url.pathname);
       let response: Response;
-      if (!match) response = new Response('not found', { status: 404 });
+      if (url.pathname === '/api/veo/session') response = await session(method, request);
+      else if (!match) response = new Response('not found', { status: 404 });
       else if (match[1] === undefined) {
         response =
           method === 'GET'
@@ -66,7 +96,10 @@ export async function startJobsApiServer(
                 : api.methodNotAllowed(['GET', 'PUT', 'DELETE']);
       }
       log.push({ method, path: url.pathname + url.search, status: response.status });
-      res.writeHead(response.status, Object.fromEntries(response.headers));
+      const headers: Record<string, string | string[]> = Object.fromEntries(response.headers);
+      if (response.headers.getSetCookie().length > 0)
+        headers['set-cookie'] = response.headers.getSetCookie();
+      res.writeHead(response.status, headers);
       res.end(Buffer.from(await response.arrayBuffer()));
     })().catch((error: unknown) => {
       res.writeHead(500);
