@@ -5,7 +5,13 @@ const root = (relative: string) => fileURLToPath(new URL(relative, import.meta.u
 
 /** End-to-end tests: the production build in Debian's Chromium (see tests/e2e). */
 export default defineConfig({
-  resolve: { alias: { '@': root('.') } },
+  resolve: {
+    alias: {
+      '@': root('.'),
+      // Some tests run server code (the D1 REST stand-in's Miniflare): see vitest.config.mts.
+      'server-only': root('tests/support/server-only.ts'),
+    },
+  },
   test: {
     include: ['tests/e2e/**/*.e2e.ts'],
     environment: 'node',

@@ -68,15 +68,7 @@ export function createJobsApi(deps: JobsApiDeps) {
    * header, and every answer on the route (errors too) must then really be gzip.
    */
   async function answerItem(request: Request, handler: () => Promise<Response>): Promise<Response> {
-    const response = await answer(handler);
-    if (!acceptsGzipEncoding(request.headers.get('accept-encoding'))) return response;
-    if (response.headers.get('content-encoding') === 'gzip') return response;
-    const packed = await gzip(new Uint8Array(await response.arrayBuffer()));
-    const headers = new Headers(response.headers);
-    headers.set('content-encoding', 'gzip');
-    headers.set('content-length', String(packed.byteLength));
-    headers.set('vary', 'accept-encoding');
-    return new Response(new Uint8Array(packed), { status: response.status, headers });
+    return asItemAnswer(request, await answer(handler));
   }
 
   async function authorize(request: Request, mutating: boolean): Promise<void> {
@@ -251,6 +243,22 @@ export function createJobsApi(deps: JobsApiDeps) {
 }
 
 export type JobsApi = ReturnType<typeof createJobsApi>;
+
+/**
+ * An answer on `/api/veo/jobs/:jobId` as the route must send it: gzip for every request that
+ * accepts it, because next.config.js labels exactly those answers `Content-Encoding: gzip` (Next
+ * drops a route's own). Also for answers made before the route (proxy.ts).
+ */
+export async function asItemAnswer(request: Request, response: Response): Promise<Response> {
+  if (!acceptsGzipEncoding(request.headers.get('accept-encoding'))) return response;
+  if (response.headers.get('content-encoding') === 'gzip') return response;
+  const packed = await gzip(new Uint8Array(await response.arrayBuffer()));
+  const headers = new Headers(response.headers);
+  headers.set('content-encoding', 'gzip');
+  headers.set('content-length', String(packed.byteLength));
+  headers.set('vary', 'accept-encoding');
+  return new Response(new Uint8Array(packed), { status: response.status, headers });
+}
 
 /**
  * JSON.parse copes with any depth, but walking the value (zod on `error`, JSON.stringify when

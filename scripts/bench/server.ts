@@ -5,6 +5,8 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { D1Executor, StatementResult } from '@/lib/server/d1/executor';
+import { createAccessGuard } from '@/lib/server/auth/access';
+import { createSessionStore } from '@/lib/server/auth/session-store';
 import { createJobStore } from '@/lib/server/job-store';
 import { createJobsApi } from '@/lib/server/jobs-api';
 import { generateSampleJob } from '@/lib/shared/sample-job';
@@ -176,6 +178,30 @@ export async function benchApi(): Promise<string> {
           victim(i),
         ),
       );
+      // Behind sign-in: the session's row in veo_sessions is read when this instance has not
+      // checked it within sessionCheckMs (the worst case, 0, checks on every call).
+      for (const [label, sessionCheckMs] of [
+        ['GET list, signed in, session read every call', 0],
+        ['GET list, signed in, session trusted 30 s', 30_000],
+      ] as const) {
+        const guard = createAccessGuard(
+          { mode: 'key', accessKey: 'bench access key 0123', sessionTtlMs: 3_600_000 },
+          { sessions: createSessionStore(metered), sessionCheckMs },
+        );
+        const signedIn = await guard.signIn(
+          new Request('http://localhost/api/veo/session', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ key: 'bench access key 0123' }),
+          }),
+        );
+        const cookie = signedIn.headers.getSetCookie()[0]?.split(';')[0] ?? '';
+        const guarded = createJobsApi({
+          getStore: () => Promise.resolve(store),
+          getAccess: () => Promise.resolve(guard),
+        });
+        await measure(label, 30, () => guarded.list(new Request(base, { headers: { cookie } })));
+      }
       // Once, without a warm-up run: a second clear would find nothing left to clear.
       await measure(
         'DELETE all (clear)',

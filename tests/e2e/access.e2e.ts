@@ -99,4 +99,58 @@ describe('access key', () => {
     expect(new Set(puts).size).toBe(1);
     expect((await serverJobIds()).filter((id) => id === 'during-expiry')).toHaveLength(1);
   });
+
+  it('after sign-out, ends the session on the server and the device stops acting for the user until the same key signs in', async () => {
+    context = await browser.newContext();
+    const page = await openApp(context, server.baseUrl);
+    await signIn(page);
+    await page.evaluate(
+      (job) => globalThis.veoCache!.setCachedJob('before-sign-out', job),
+      jobFor('before-sign-out'),
+    );
+    await expect.poll(serverJobIds, { timeout: 10_000 }).toContain('before-sign-out');
+    const oldCookie = (await context.cookies())
+      .filter((c) => c.name === 'veo_session')
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
+    expect(oldCookie).toMatch(/^veo_session=./);
+
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.waitForURL(`${server.baseUrl}/veo/sign-in`);
+    // Ended on the server: the cookie it had opens nothing any more.
+    const stale = await fetch(`${server.baseUrl}/api/veo/jobs`, { headers: { cookie: oldCookie } });
+    expect(stale.status).toBe(401);
+
+    // Offline, the worker serves the app but not the replica, and queues nothing for a caller.
+    await context.setOffline(true);
+    await page.goto(`${server.baseUrl}/veo`);
+    await page.getByTestId('signed-out').waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-job-id="before-sign-out"]').count()).toBe(0);
+    const answers = await page.evaluate(async () => {
+      const list = await fetch('/api/veo/jobs');
+      const removal = await fetch('/api/veo/jobs/before-sign-out', { method: 'DELETE' });
+      return {
+        list: list.status,
+        source: list.headers.get('x-veo-source'),
+        removal: removal.status,
+        body: (await list.text()).slice(0, 200),
+      };
+    });
+    expect(answers).toMatchObject({ list: 401, source: 'replica', removal: 401 });
+    expect(answers.body).not.toContain('before-sign-out');
+
+    // What the user saves in the app meanwhile is kept, and waits.
+    await page.evaluate(
+      (job) => globalThis.veoCache!.setCachedJob('while-signed-out', job),
+      jobFor('while-signed-out'),
+    );
+    expect(await page.evaluate(() => globalThis.veoCache!.syncStatus.get().pending)).toBe(1);
+
+    await context.setOffline(false);
+    await signIn(page);
+    await expect.poll(serverJobIds, { timeout: 15_000 }).toContain('while-signed-out');
+    await page.locator('[data-job-id="before-sign-out"]').waitFor({ timeout: 10_000 });
+    // The DELETE refused while signed out was never queued.
+    expect(await serverJobIds()).toContain('before-sign-out');
+  });
 });

@@ -9,11 +9,12 @@ import {
   type AccessPolicy,
 } from '@/lib/server/auth/access';
 import { createSessionStore } from '@/lib/server/auth/session-store';
+import { accessKeyId, tokenKey } from '@/lib/server/auth/session-token';
 import { ConfigError } from '@/lib/server/env';
 import { toErrorResponse } from '@/lib/server/api-error';
 import { createJobStore } from '@/lib/server/job-store';
 import { createJobsApi, type JobsApi } from '@/lib/server/jobs-api';
-import { apiErrorBodySchema, type ApiErrorCode } from '@/lib/shared/api-types';
+import { apiErrorBodySchema, sessionStatusSchema, type ApiErrorCode } from '@/lib/shared/api-types';
 import { createTestD1, type TestD1 } from '../support/miniflare-d1';
 import { fromPeer } from '../support/peer';
 
@@ -38,6 +39,13 @@ describe('access policy from the environment', () => {
     expect(readAccessPolicy('local', {})).toEqual({ mode: 'local' });
     expect(readAccessPolicy('rest', {})).toEqual({ mode: 'refuse' });
     expect(readAccessPolicy('rest', { VEO_ALLOW_ANONYMOUS: '1' })).toEqual({ mode: 'open' });
+  });
+
+  it('names each access key with an id that differs between keys and reveals neither', () => {
+    const id = (key: string) => accessKeyId(tokenKey(key));
+    expect(id(KEY)).toBe(id(KEY));
+    expect(id(KEY)).not.toBe(id(`${KEY}!`));
+    expect(id(KEY)).not.toContain(KEY.slice(0, 6));
   });
 
   it('refuses a short access key at start', () => {
@@ -304,9 +312,11 @@ describe('access control on the jobs API', () => {
         signedIn: false,
         mode: 'key',
       });
-      expect(
+      const signedIn = sessionStatusSchema.parse(
         await (await guard.status(request('GET', '/api/veo/session', { cookie }))).json(),
-      ).toEqual({ required: true, signedIn: true, mode: 'key', keyId: expect.any(String) });
+      );
+      expect(signedIn).toMatchObject({ required: true, signedIn: true, mode: 'key' });
+      expect(signedIn.keyId).toMatch(/^[\w-]{16}$/);
     });
   });
 

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { toErrorResponse } from '@/lib/server/api-error';
 import { restExecutor } from '@/lib/server/d1/rest';
@@ -134,12 +135,21 @@ describe('every known error has its status (finding 5)', () => {
       '/api/veo/jobs/%E0%A4%A',
       '/api/veo/%C0%AF',
     ]) {
-      const response = proxy(new Request(`https://veo.example${path}`));
+      const response = await proxy(new Request(`https://veo.example${path}`));
       expect(response?.status, path).toBe(400);
       expect(response?.headers.get('content-type')).toMatch(/^application\/json/);
       expect((await errorOf(response!)).code).toBe('invalid_request');
     }
-    expect(proxy(new Request('https://veo.example/api/veo/jobs/a%3Ab'))).toBeUndefined();
+    expect(await proxy(new Request('https://veo.example/api/veo/jobs/a%3Ab'))).toBeUndefined();
+    // On the job route, gzip for a client that accepts it: next.config.js labels that answer gzip.
+    const gzipped = await proxy(
+      new Request('https://veo.example/api/veo/jobs/%ZZ', {
+        headers: { 'accept-encoding': 'gzip' },
+      }),
+    );
+    expect(gzipped?.headers.get('content-encoding')).toBe('gzip');
+    const inflated = gunzipSync(new Uint8Array(await gzipped!.arrayBuffer())).toString('utf8');
+    expect(apiErrorBodySchema.parse(JSON.parse(inflated)).error.code).toBe('invalid_request');
   });
 
   it('refuses job ids made only of dots, which no URL can reach', () => {

@@ -289,7 +289,7 @@ describe('fuzz: hostile requests at every route', () => {
         init.body = typeof body === 'string' ? body : new Blob([new Uint8Array(body)]);
       const request = new Request(url, init);
       // What Next.js does: the proxy first, then the route with its decoded parameter.
-      const early = proxy(request);
+      const early = await proxy(request);
       if (early) return early;
       try {
         if (h.route === 'session')
