@@ -6,7 +6,8 @@ import { describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { generateSampleJob } from '@/lib/shared/sample-job';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, openApp, useChromium } from './support/browser';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, openApp } from './support/browser';
+import { useChromium } from './support/use-chromium';
 
 /** The history page as a person uses it, in Chromium, on the production build. */
 describe('history page', () => {

@@ -2,7 +2,8 @@ import { describe, expect, inject, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BrowserContext, Page, Route } from 'playwright-core';
-import { jobFor, openApp, useChromium, whenRowAppears } from './support/browser';
+import { jobFor, openApp, whenRowAppears } from './support/browser';
+import { useChromium } from './support/use-chromium';
 
 /**
  * The service worker in real Chromium, against the production build on the embedded local D1:
