@@ -37,7 +37,7 @@ ${sizes}
 Each call goes through the real route handler and the store to Miniflare's D1 (the embedded
 database of \`npm start\`). \`D1 requests\` counts requests to D1 per API call; \`rows read\` and
 \`rows written\` are D1's own \`meta\` counters (what Cloudflare bills), averaged per call. The
-"since" pull comes after one job changed; \`DELETE all\` runs once, on every stored job. The two \"signed in\" rows go through the access guard with a session cookie: checking the session
+"since" pull comes after one job changed; \`DELETE all\` runs once, on every stored job. The two "signed in" rows go through the access guard with a session cookie: checking the session
 reads its one row of \`veo_sessions\` in a D1 request of its own, which an instance does at most once
 per session per 30 s (the second row); the first row forces the check on every call.
 
