@@ -23,6 +23,7 @@ import {
   type UpsertResponse,
 } from '@/lib/shared/api-types';
 import type { JobId, OpId } from '@/lib/shared/job-schema';
+import type { Version } from '@/lib/shared/version';
 import { parseRetryAfter } from '@/lib/shared/retry-after';
 import { SYNC_REQUEST_HEADER } from './sw-protocol';
 
@@ -210,15 +211,18 @@ export function createApiClient(options: ApiClientOptions) {
         timeoutMs + Math.ceil((body.size / UPLOAD_BYTES_PER_SECOND) * 1000),
       );
     },
-    /** `DELETE /api/veo/jobs/:id?at=`. A 404 (the server never had it, or it expired) is success. */
+    /**
+     * `DELETE /api/veo/jobs/:id?seen=VERSION`: covers the job's versions up to `seen` (without
+     * it, whatever the server holds). A 404 is success.
+     */
     deleteJob(
       jobId: JobId,
-      at: number,
+      seen: Version | undefined,
       opId: OpId,
       signal?: AbortSignal,
     ): Promise<ApiResult<DeleteResponse | null>> {
       return call(
-        `${base}/${encodeURIComponent(jobId)}?at=${at}`,
+        `${base}/${encodeURIComponent(jobId)}${seen === undefined ? '' : `?seen=${encodeURIComponent(seen)}`}`,
         { method: 'DELETE', headers: { 'idempotency-key': opId } },
         deleteResponseSchema.or(apiErrorBodySchema.transform(() => null)),
         signal,
@@ -237,11 +241,27 @@ export function createApiClient(options: ApiClientOptions) {
         signal,
       );
     },
-    /** `DELETE /api/veo/jobs?before=` */
-    clearJobs(before: number, opId: OpId, signal?: AbortSignal): Promise<ApiResult<ClearResponse>> {
+    /** `DELETE /api/veo/jobs` with `{ seen }` (exactly what the device held), or `?before=`. */
+    clearJobs(
+      spec: { readonly seen?: Readonly<Record<JobId, Version>>; readonly before?: number },
+      opId: OpId,
+      signal?: AbortSignal,
+    ): Promise<ApiResult<ClearResponse>> {
+      if (spec.before !== undefined) {
+        return call(
+          `${base}?before=${spec.before}`,
+          { method: 'DELETE', headers: { 'idempotency-key': opId } },
+          clearResponseSchema,
+          signal,
+        );
+      }
       return call(
-        `${base}?before=${before}`,
-        { method: 'DELETE', headers: { 'idempotency-key': opId } },
+        base,
+        {
+          method: 'DELETE',
+          headers: { 'idempotency-key': opId, 'content-type': 'application/json' },
+          body: JSON.stringify({ seen: spec.seen ?? {} }),
+        },
         clearResponseSchema,
         signal,
       );

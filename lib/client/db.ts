@@ -5,9 +5,17 @@
 import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ApiErrorBody, Cursor } from '@/lib/shared/api-types';
 import type { CachedVeoJobInfo, JobId, OpId } from '@/lib/shared/job-schema';
+import {
+  formatVersion,
+  lastVersionAt,
+  observe,
+  INITIAL_CLOCK,
+  type ClockState,
+  type Version,
+} from '@/lib/shared/version';
 
 export const DB_NAME = 'veo-sync';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 /**
  * How a job's data Blob is encoded. `job-json` is what a save writes (JSON of the CachedVeoJob,
@@ -17,19 +25,27 @@ export const DB_VERSION = 1;
  */
 export type JobBlobEncoding = 'job-json' | 'job-gzip' | 'document-json';
 
-/** A job's entry in the replica: what the history list needs, without the data. */
+/**
+ * A job's entry in the replica: what the history list needs, without the data, and the job's
+ * versions as the merge rule (lib/shared/merge-rule.ts) keeps them — its winning write (`info`,
+ * with `info.version`) and its tombstone. A record whose tombstone covers its write is a deleted
+ * job, kept so that an older version arriving late (a pull, a download) cannot bring it back.
+ */
 export interface JobRecord {
   readonly jobId: JobId;
-  readonly info: CachedVeoJobInfo;
-  /** Whether the data Blob for exactly this version is on the device. */
+  /** The greatest write this device has seen of the job; absent for a bare tombstone. */
+  readonly info?: CachedVeoJobInfo;
+  /** The greatest version a delete or clear-all covered. */
+  readonly deletedUpTo?: Version;
+  /** Whether the data Blob for exactly `info.version` is on the device. */
   readonly hasData: boolean;
 }
 
 /** A job's data, apart from its metadata so that listing never reads megabytes. */
 export interface JobDataRecord {
   readonly jobId: JobId;
-  /** The `updatedAt` of the version this Blob holds. */
-  readonly updatedAt: number;
+  /** The version this Blob holds. */
+  readonly version: Version;
   readonly blob: Blob;
   readonly encoding: JobBlobEncoding;
   /** Last read or write (ms): least recently used data is evicted first under storage pressure. */
@@ -41,6 +57,11 @@ interface OpBase {
   readonly seq?: number;
   /** Sent as `Idempotency-Key`: a replay of the op is a no-op on the server. */
   readonly opId: OpId;
+  /**
+   * The op's causal version, from this device's clock: greater than every version the device
+   * had observed when the op was made (for an upsert, the version of the write itself).
+   */
+  readonly version: Version;
   readonly enqueuedAt: number;
   /** Failed attempts so far. */
   readonly attempts: number;
@@ -51,12 +72,22 @@ interface OpBase {
 }
 
 export type OutboxOp =
-  | (OpBase & { readonly kind: 'upsert'; readonly jobId: JobId; readonly updatedAt: number })
-  | (OpBase & { readonly kind: 'delete'; readonly jobId: JobId; readonly at: number })
+  /** Sends the job's data of exactly `version` (the op's own version). */
+  | (OpBase & { readonly kind: 'upsert'; readonly jobId: JobId })
+  /**
+   * Covers the job's versions up to `seen` (what this device deleted); without `seen`, whatever
+   * the server holds (a delete of a job this device never had, sent by a plain API caller).
+   */
+  | (OpBase & { readonly kind: 'delete'; readonly jobId: JobId; readonly seen?: Version })
+  /**
+   * Clear-all: `seen` covers, job by job, what this device held; `before` (a plain API caller's
+   * `?before=`) covers every job's versions up to that millisecond.
+   */
   | (OpBase & {
       readonly kind: 'clear';
       readonly jobId: typeof CLEAR_ALL_KEY;
-      readonly before: number;
+      readonly seen?: Readonly<Record<JobId, Version>>;
+      readonly before?: number;
     });
 
 /** The `jobId` index value of a clear-all op, which concerns every job. */
@@ -80,6 +111,8 @@ export interface SyncMeta {
   lastError?: string;
   /** The server answered 401: writes wait until the user signs in again. */
   authRequired?: boolean;
+  /** This device's hybrid logical clock: the last version it issued or observed. */
+  clock?: ClockState;
   /** The access key (its id, from the server) this device's jobs and waiting changes belong to. */
   keyId?: string;
   /**
@@ -133,7 +166,7 @@ export async function openVeoDb(factory: IDBFactory, name: string = DB_NAME): Pr
   const request = factory.open(name, DB_VERSION);
   request.addEventListener('upgradeneeded', (event) => {
     const db = wrap(request.result) as unknown as VeoDb;
-    upgrade(db, event.oldVersion);
+    upgrade(db, event.oldVersion, request.transaction!);
   });
   const db = (await wrap(request)) as unknown as VeoDb;
   // A newer version of the app wants to upgrade: close so it can. `close()` fires no event of its
@@ -145,7 +178,7 @@ export async function openVeoDb(factory: IDBFactory, name: string = DB_NAME): Pr
   return db;
 }
 
-function upgrade(db: VeoDb, oldVersion: number): void {
+function upgrade(db: VeoDb, oldVersion: number, tx: IDBTransaction): void {
   if (oldVersion < 1) {
     const jobs = db.createObjectStore('jobs', { keyPath: 'jobId' });
     jobs.createIndex('by-updatedAt', 'info.updatedAt');
@@ -158,4 +191,73 @@ function upgrade(db: VeoDb, oldVersion: number): void {
     dead.createIndex('by-jobId', 'op.jobId');
     db.createObjectStore('meta');
   }
+  if (oldVersion >= 1 && oldVersion < 2) migrateToCausalVersions(tx);
+}
+
+/**
+ * Version 1 ordered by `updatedAt` (ms). Each record, data Blob and op gets the version its time
+ * meant: a write at `updatedAt` becomes (updatedAt, 0, node "0"); a delete "unless updated after
+ * `at`" covers every version up to the end of that millisecond; a clear keeps its `before`. The
+ * device's clock starts after everything it holds. Data Blobs keep their JSON; the drain adds the
+ * op's version to what it uploads.
+ */
+function migrateToCausalVersions(raw: IDBTransaction): void {
+  const legacyVersion = (ms: number) => formatVersion(Math.max(0, Math.floor(ms)), 0, '0');
+  let clock: ClockState = INITIAL_CLOCK;
+  const seen = (version: Version) => (clock = observe(clock, version));
+  // One store after the other, and the clock last: cursor callbacks of one transaction run in the
+  // order their requests were made, so each step starts when the previous one has finished.
+  const each =
+    (store: string, update: (value: Record<string, unknown>) => unknown) => (next: () => void) => {
+      const request = raw.objectStore(store).openCursor();
+      request.onsuccess = () => {
+        const cursor = request.result;
+        if (!cursor) return next();
+        cursor.update(update(cursor.value as Record<string, unknown>));
+        cursor.continue();
+      };
+    };
+  const migrateOp = (op: Record<string, unknown>) => {
+    const enqueuedAt = Number(op.enqueuedAt ?? 0);
+    if (op.kind === 'upsert') {
+      const { updatedAt, ...rest } = op;
+      const version = legacyVersion(Number(updatedAt));
+      seen(version);
+      return { ...rest, version };
+    }
+    if (op.kind === 'delete') {
+      const { at, ...rest } = op;
+      const covered = lastVersionAt(Number(at));
+      return { ...rest, seen: covered, version: legacyVersion(Math.max(Number(at), enqueuedAt)) };
+    }
+    return { ...op, version: legacyVersion(Math.max(Number(op.before ?? 0), enqueuedAt)) };
+  };
+  const steps = [
+    each('jobs', (record) => {
+      const info = record.info as CachedVeoJobInfo & { updatedAt: number };
+      const version = legacyVersion(info.updatedAt);
+      seen(version);
+      return { ...record, info: { ...info, version } };
+    }),
+    each('jobData', (data) => {
+      const { updatedAt, ...rest } = data;
+      return { ...rest, version: legacyVersion(Number(updatedAt)) };
+    }),
+    each('outbox', migrateOp),
+    each('deadLetters', (letter) => ({
+      ...letter,
+      op: migrateOp(letter.op as Record<string, unknown>),
+    })),
+    (next: () => void) => {
+      const meta = raw.objectStore('meta');
+      const request = meta.get('sync');
+      request.onsuccess = () => {
+        const current = request.result as Record<string, unknown> | undefined;
+        if (current) meta.put({ ...current, clock }, 'sync');
+        next();
+      };
+    },
+  ];
+  const run = (i: number): void => steps[i]?.(() => run(i + 1));
+  run(0);
 }

@@ -4,10 +4,12 @@
  * op is read in one transaction, sent, and settled in another.
  */
 import type { CachedVeoJobInfo } from '@/lib/shared/job-schema';
+import type { Version } from '@/lib/shared/version';
 import { describeFailure, type ApiClient, type ApiResult, type SyncFailure } from './api-client';
 import type { OutboxOp, VeoDb } from './db';
 import { uploadBody } from './job-blob';
-import { completeOp, deadLetterOp, findOp, nextDueOp, postponeOp } from './outbox';
+import { completeOp, deadLetterOp, nextDueOp, postponeOp } from './outbox';
+import { mergeTombstone, mergeWrite } from './replica';
 import { retryDelay, type RetryPolicy } from './retry-policy';
 
 export interface DrainContext {
@@ -117,17 +119,16 @@ async function sendOp(ctx: DrainContext, op: OutboxOp, signal?: AbortSignal): Pr
     case 'upsert':
       return sendUpsert(ctx, op, signal);
     case 'delete': {
-      const result = await ctx.api.deleteJob(op.jobId, op.at, op.opId, signal);
+      const result = await ctx.api.deleteJob(op.jobId, op.seen, op.opId, signal);
       if (!result.ok) return result;
-      // The delete lost to a newer write from another device: last-writer-wins keeps the job.
-      const winner = result.value && !result.value.applied ? result.value.job : null;
-      await settle(ctx, op, winner ? { put: winner } : {});
+      // A newer write from another device may have outlived the delete: the answer says.
+      await settle(ctx, op, result.value ?? { job: null, deletedUpTo: null });
       return result;
     }
     case 'clear': {
-      const result = await ctx.api.clearJobs(op.before, op.opId, signal);
+      const result = await ctx.api.clearJobs(op, op.opId, signal);
       if (!result.ok) return result;
-      await settle(ctx, op, {});
+      await settle(ctx, op, { job: null, deletedUpTo: null });
       return result;
     }
   }
@@ -139,14 +140,22 @@ async function sendUpsert(
   signal?: AbortSignal,
 ): Promise<SendResult> {
   // One read-only transaction for the op and the data it sends, so they match.
-  const tx = ctx.db.transaction(['outbox', 'jobData']);
-  const [stored, data] = await Promise.all([
+  const tx = ctx.db.transaction(['outbox', 'jobData', 'jobs']);
+  const [stored, data, record] = await Promise.all([
     tx.objectStore('outbox').index('by-opId').get(op.opId),
     tx.objectStore('jobData').get(op.jobId),
+    tx.objectStore('jobs').get(op.jobId),
   ]);
   await tx.done;
   if (!stored) return 'superseded';
-  if (!data || data.updatedAt !== op.updatedAt) {
+  if (!data || data.version !== op.version) {
+    // The replica moved past this write (a newer version or a delete won): it would lose.
+    if (record?.info && record.info.version > op.version) {
+      const done = ctx.db.transaction(['outbox'], 'readwrite');
+      await completeOp(done, op);
+      await done.done;
+      return 'superseded';
+    }
     // Unsynced data is never evicted, so this means the replica was damaged from outside.
     return {
       ok: false,
@@ -160,59 +169,41 @@ async function sendUpsert(
       },
     };
   }
-  const upload = await uploadBody(data.blob, data.encoding);
+  const upload = await uploadBody(data.blob, data.encoding, op.version);
   const result = await ctx.api.putJob(op.jobId, upload.body, op.opId, signal, upload.encoding);
   if (!result.ok) return result;
-  const { applied, job } = result.value;
-  if (applied && job) {
-    await settle(
-      ctx,
-      op,
-      upload.encoding === 'gzip' ? { put: job, keepData: upload.body } : { put: job },
-    );
-  } else {
-    // A newer write or delete won on the server: the device takes the winner (its data is
-    // fetched when the job is opened), or drops the job if the winner was a delete.
-    await settle(ctx, op, job ? { put: job } : { remove: true });
-  }
+  await settle(
+    ctx,
+    op,
+    result.value,
+    result.value.applied && upload.encoding === 'gzip' ? upload.body : undefined,
+  );
   return result;
 }
 
 /**
- * Removes the acknowledged op and brings the replica in line with the server's answer, unless a
- * newer local op for the job was queued meanwhile (then that op will settle it).
+ * Removes the acknowledged op and merges the server's answer — its version of the job and its
+ * tombstone — into the replica by the merge rule (an answer can only move the replica forward).
  */
 async function settle(
   ctx: DrainContext,
   op: OutboxOp,
-  outcome: { put?: CachedVeoJobInfo; keepData?: Blob; remove?: boolean },
+  answer: { job: CachedVeoJobInfo | null; deletedUpTo: Version | null },
+  uploadedGzip?: Blob,
 ): Promise<void> {
-  const tx = ctx.db.transaction(['outbox', 'jobs', 'jobData'], 'readwrite');
-  const stillQueued = await findOp(tx, op);
+  const tx = ctx.db.transaction(['outbox', 'jobs', 'jobData', 'deadLetters', 'meta'], 'readwrite');
   await completeOp(tx, op);
   const changed: string[] = [];
-  if (stillQueued && op.kind !== 'clear') {
-    const newer = (await tx.objectStore('outbox').index('by-jobId').count(op.jobId)) > 0;
-    if (!newer && outcome.put) {
-      const info = outcome.put;
-      const data = await tx.objectStore('jobData').get(op.jobId);
-      const sameVersion = data !== undefined && data.updatedAt === info.updatedAt;
-      if (sameVersion && outcome.keepData && data.encoding === 'job-json') {
-        // Keep the gzip the upload already paid for: the replica shrinks ~5× (rule 10).
-        await tx
-          .objectStore('jobData')
-          .put({ ...data, blob: outcome.keepData, encoding: 'job-gzip' });
-      } else if (!sameVersion && data) {
-        await tx.objectStore('jobData').delete(op.jobId);
-      }
-      await tx.objectStore('jobs').put({ jobId: op.jobId, info, hasData: sameVersion });
+  if (op.kind !== 'clear') {
+    if (answer.deletedUpTo && (await mergeTombstone(tx, op.jobId, answer.deletedUpTo)))
       changed.push(op.jobId);
-    } else if (!newer && outcome.remove) {
-      await tx.objectStore('jobs').delete(op.jobId);
-      await tx.objectStore('jobData').delete(op.jobId);
-      changed.push(op.jobId);
+    if (answer.job && (await mergeWrite(tx, answer.job, ctx.now()))) changed.push(op.jobId);
+    const data = await tx.objectStore('jobData').get(op.jobId);
+    if (uploadedGzip && data?.version === op.version && data.encoding === 'job-json') {
+      // Keep the gzip the upload already paid for: the replica shrinks ~5× (rule 10).
+      await tx.objectStore('jobData').put({ ...data, blob: uploadedGzip, encoding: 'job-gzip' });
     }
   }
   await tx.done;
-  ctx.onSettled({ jobIds: changed, all: false });
+  ctx.onSettled({ jobIds: [...new Set(changed)], all: false });
 }

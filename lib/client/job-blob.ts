@@ -4,6 +4,7 @@
  * it for upload. Uses only web platform APIs, so it runs in pages and in the service worker.
  */
 import type { CachedVeoJob } from '@/lib/shared/job-schema';
+import type { Version } from '@/lib/shared/version';
 import type { JobBlobEncoding } from './db';
 
 /** Serialises a job for storage. The only cost on the save path: JSON.stringify. */
@@ -39,10 +40,33 @@ export async function blobToJob(blob: Blob, encoding: JobBlobEncoding): Promise<
 export async function uploadBody(
   blob: Blob,
   encoding: JobBlobEncoding,
+  version: Version,
 ): Promise<{ body: Blob; encoding: 'gzip' | 'identity' }> {
-  if (encoding === 'job-gzip') return { body: blob, encoding: 'gzip' };
+  // Data saved before versions existed (database version 1) carries none: the op's is the write's.
+  const current =
+    encoding === 'job-gzip' || encoding === 'job-json'
+      ? await hasVersion(blob, encoding, version)
+      : false;
+  if (encoding === 'job-gzip' && current) return { body: blob, encoding: 'gzip' };
   const json =
-    encoding === 'job-json' ? blob : new Blob([JSON.stringify(await blobToJob(blob, encoding))]);
+    encoding === 'job-json' && current
+      ? blob
+      : new Blob([JSON.stringify({ ...(await blobToJob(blob, encoding)), version })]);
   if (typeof CompressionStream === 'undefined') return { body: json, encoding: 'identity' };
   return { body: await gzipBlob(json), encoding: 'gzip' };
+}
+
+/**
+ * Whether a stored job's JSON names `version`. Cheap: the version is in the first few hundred
+ * bytes of what jobToBlob writes (the info fields come before `data`); a Blob without it is
+ * read whole once, by the caller, to add it.
+ */
+async function hasVersion(
+  blob: Blob,
+  encoding: 'job-json' | 'job-gzip',
+  version: Version,
+): Promise<boolean> {
+  if (encoding === 'job-gzip') return (await blobToJob(blob, encoding)).version === version;
+  const head = await blob.slice(0, 4096).text();
+  return head.includes(`"version":"${version}"`);
 }

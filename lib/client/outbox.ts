@@ -4,28 +4,87 @@
  */
 import type { IDBPTransaction, StoreNames } from 'idb';
 import type { JobId } from '@/lib/shared/job-schema';
+import { lastVersionAt, type Version } from '@/lib/shared/version';
 import { CLEAR_ALL_KEY, type DeadLetter, type OutboxOp, type VeoDb, type VeoSyncDB } from './db';
 
 type WriteTx = IDBPTransaction<VeoSyncDB, StoreNames<VeoSyncDB>[], 'readwrite'>;
 
 /**
- * Adds `op`, coalescing: a new op for a job supersedes every earlier op (and dead letter) for
- * that job, since last-writer-wins makes the latest one decide the outcome — so 50 offline edits
- * of a job become one request, and a delete replaces the upserts before it. A clear-all
- * supersedes everything before it. An op already in flight may still land; the newer op then
- * wins on the server by its later time.
+ * Adds `op`, coalescing by the merge rule: an op is dropped when the new one makes it pointless —
+ * an upsert supersedes the earlier upserts of its job (their versions are older) and the deletes
+ * before it (what they covered is older than this write); a delete or clear supersedes the
+ * upserts and deletes it covers. So 50 offline edits of a job become one request, and a delete
+ * replaces the upserts before it — but a delete "unless updated after T" does not swallow a save
+ * made after T. Refused ops (dead letters) the new op supersedes go too. An op already in flight
+ * may still land; the newer op then wins on the server by its version.
  */
 export async function enqueueOp(tx: WriteTx, op: OutboxOp): Promise<void> {
+  if (op.kind === 'upsert') {
+    await dropOps(tx, op.jobId, (old) =>
+      old.kind === 'upsert'
+        ? old.version < op.version
+        : old.kind === 'delete' && old.seen !== undefined,
+    );
+  } else if (op.kind === 'delete') {
+    const seen = op.seen;
+    await dropOps(tx, op.jobId, (old) =>
+      seen === undefined
+        ? old.kind === 'delete' && old.seen === undefined
+        : covered(old, () => seen),
+    );
+  } else {
+    const cover = (jobId: JobId): Version | undefined =>
+      op.before !== undefined ? lastVersionAt(op.before) : op.seen?.[jobId];
+    await dropOps(
+      tx,
+      undefined,
+      (old) => old.kind !== 'clear' && covered(old, () => cover(old.jobId)),
+    );
+  }
+  await tx.objectStore('outbox').add(op);
+}
+
+/** Whether a delete or clear covering up to `upTo(job)` makes upsert or delete `old` pointless. */
+function covered(old: OutboxOp, upTo: () => Version | undefined): boolean {
+  const limit = upTo();
+  if (limit === undefined) return false;
+  if (old.kind === 'upsert') return old.version <= limit;
+  if (old.kind === 'delete') return old.seen !== undefined && old.seen <= limit;
+  return false;
+}
+
+/** Removes the ops (and dead letters) of `jobId` — of every job when undefined — that `drop` picks. */
+async function dropOps(
+  tx: WriteTx,
+  jobId: JobId | undefined,
+  drop: (op: OutboxOp) => boolean,
+): Promise<void> {
   const outbox = tx.objectStore('outbox');
   const dead = tx.objectStore('deadLetters');
-  if (op.kind === 'clear') {
-    await outbox.clear();
-    await dead.clear();
-  } else {
-    for (const key of await outbox.index('by-jobId').getAllKeys(op.jobId)) await outbox.delete(key);
-    for (const key of await dead.index('by-jobId').getAllKeys(op.jobId)) await dead.delete(key);
+  const ops =
+    jobId === undefined ? await outbox.getAll() : await outbox.index('by-jobId').getAll(jobId);
+  for (const old of ops) if (old.seq !== undefined && drop(old)) await outbox.delete(old.seq);
+  const letters =
+    jobId === undefined ? await dead.getAll() : await dead.index('by-jobId').getAll(jobId);
+  for (const letter of letters) if (drop(letter.op)) await dead.delete(letter.opId);
+}
+
+/**
+ * Drops the waiting upserts of `jobId` that the replica now knows to lose: older than a write
+ * the server holds (`'write'`), or covered by a tombstone (`'tombstone'`).
+ */
+export async function dropCoveredOps(
+  tx: WriteTx,
+  jobId: JobId,
+  version: Version,
+  by: 'write' | 'tombstone',
+): Promise<void> {
+  const outbox = tx.objectStore('outbox');
+  for (const old of await outbox.index('by-jobId').getAll(jobId)) {
+    if (old.kind !== 'upsert' || old.seq === undefined) continue;
+    if (by === 'write' ? old.version < version : old.version <= version)
+      await outbox.delete(old.seq);
   }
-  await outbox.add(op);
 }
 
 /** Ops in outbox order. */
@@ -93,18 +152,14 @@ export async function deadLetterOp(
   await tx.objectStore('deadLetters').put({ ...letter, opId: stored.opId, op: rest });
 }
 
-/** The job ids with an op waiting or refused: pulled changes must not overwrite them. */
-export async function unsyncedJobIds(
-  tx: WriteTx,
-): Promise<{ jobIds: Set<JobId>; clearBefore: number | undefined }> {
+/** The job ids with an op waiting or refused: their data is not to be evicted. */
+export async function unsyncedJobIds(tx: WriteTx): Promise<{ jobIds: Set<JobId> }> {
   const jobIds = new Set<JobId>();
-  let clearBefore: number | undefined;
   for (const op of await tx.objectStore('outbox').getAll()) {
-    if (op.kind === 'clear') clearBefore = Math.max(clearBefore ?? 0, op.before);
-    else jobIds.add(op.jobId);
+    if (op.kind !== 'clear') jobIds.add(op.jobId);
   }
   for (const letter of await tx.objectStore('deadLetters').getAll()) {
     if (letter.op.jobId !== CLEAR_ALL_KEY) jobIds.add(letter.op.jobId);
   }
-  return { jobIds, clearBefore };
+  return { jobIds };
 }

@@ -1,11 +1,13 @@
 /**
  * Pull (sync rule 6): bring the replica up to date with the server, incrementally from the stored
- * cursor, merged so that a job with a local op still waiting is never overwritten.
+ * cursor, merged by the merge rule (lib/shared/merge-rule.ts).
  */
+import type { DeletedJob } from '@/lib/shared/api-types';
 import type { CachedVeoJobInfo, JobId } from '@/lib/shared/job-schema';
 import type { ApiClient, SyncFailure } from './api-client';
 import type { VeoDb } from './db';
 import { unsyncedJobIds } from './outbox';
+import { liveInfo, mergeTombstone, mergeWrite } from './replica';
 
 export interface PullContext {
   readonly db: VeoDb;
@@ -19,7 +21,7 @@ export type PullResult =
 
 interface ServerView {
   readonly jobs: readonly CachedVeoJobInfo[];
-  readonly deleted: readonly { jobId: JobId; deletedAt: number }[];
+  readonly deleted: readonly DeletedJob[];
   readonly cursor: string;
   /** The answer is the whole live list: local synced jobs absent from it are gone. */
   readonly full: boolean;
@@ -42,44 +44,36 @@ export async function pullChanges(ctx: PullContext, signal?: AbortSignal): Promi
 }
 
 /**
- * Applies what the server said, in one transaction with the outbox read, so a write queued
- * between the request and the merge is seen and respected.
+ * Applies what the server said by the merge rule, in one transaction: every version and
+ * tombstone is merged, so an answer older than what the device holds changes nothing, a local
+ * write still waiting keeps its job unless the server already holds something newer, and a job
+ * the device deleted stays deleted until a newer write arrives.
  */
 async function mergeServerView(db: VeoDb, view: ServerView, now: number): Promise<JobId[]> {
   const tx = db.transaction(['jobs', 'jobData', 'outbox', 'deadLetters', 'meta'], 'readwrite');
   const jobs = tx.objectStore('jobs');
-  const jobData = tx.objectStore('jobData');
-  const { jobIds: unsynced, clearBefore } = await unsyncedJobIds(tx);
-  const changed: JobId[] = [];
-  const remove = async (jobId: JobId) => {
-    await jobs.delete(jobId);
-    await jobData.delete(jobId);
-    changed.push(jobId);
-  };
+  const changed = new Set<JobId>();
 
   for (const info of view.jobs) {
-    if (unsynced.has(info.jobId)) continue;
-    // A clear-all still on its way to the server covers this job: it is gone here already.
-    if (clearBefore !== undefined && info.updatedAt <= clearBefore) continue;
-    const local = await jobs.get(info.jobId);
-    // An older answer than what the device already has (a drain settled meanwhile).
-    if (local && local.info.updatedAt > info.updatedAt) continue;
-    if (local && JSON.stringify(local.info) === JSON.stringify(info)) continue;
-    const hasData = local !== undefined && local.hasData && local.info.updatedAt === info.updatedAt;
-    if (!hasData) await jobData.delete(info.jobId);
-    await jobs.put({ jobId: info.jobId, info, hasData });
-    changed.push(info.jobId);
+    if (await mergeWrite(tx, info, now)) changed.add(info.jobId);
   }
-  for (const { jobId, deletedAt } of view.deleted) {
-    if (unsynced.has(jobId)) continue;
-    const local = await jobs.get(jobId);
-    if (local && local.info.updatedAt <= deletedAt) await remove(jobId);
+  for (const { jobId, deletedUpTo } of view.deleted) {
+    if (await mergeTombstone(tx, jobId, deletedUpTo)) changed.add(jobId);
   }
-  const live = new Set(view.jobs.map((j) => j.jobId));
+  const { jobIds: unsynced } = await unsyncedJobIds(tx);
+  const listed = new Set(view.jobs.map((j) => j.jobId));
   for (const local of await jobs.getAll()) {
-    if (unsynced.has(local.jobId)) continue;
-    const expired = local.info.expiresAt <= now;
-    if (expired || (view.full && !live.has(local.jobId))) await remove(local.jobId);
+    const info = liveInfo(local);
+    if (!info) continue;
+    if (info.expiresAt <= now) {
+      await mergeTombstone(tx, local.jobId, info.version);
+      changed.add(local.jobId);
+    } else if (view.full && !listed.has(local.jobId) && !unsynced.has(local.jobId)) {
+      // The whole live list, and this job is not in it: the server forgot a delete of it (a
+      // purged tombstone) or never had it. Gone up to the version the device held.
+      await mergeTombstone(tx, local.jobId, info.version);
+      changed.add(local.jobId);
+    }
   }
 
   const { lastError: _cleared, ...meta } = (await tx.objectStore('meta').get('sync')) ?? {
@@ -89,5 +83,5 @@ async function mergeServerView(db: VeoDb, view: ServerView, now: number): Promis
     .objectStore('meta')
     .put({ ...meta, cursor: view.cursor, lastSyncedAt: now, authRequired: false }, 'sync');
   await tx.done;
-  return changed;
+  return [...changed];
 }

@@ -2,10 +2,20 @@
  * The job replica on the device: local writes (each with its outbox op, in one transaction),
  * reads that never touch the network, and storage-pressure eviction of synced data.
  */
+import type { IDBPTransaction } from 'idb';
 import type { CachedVeoJob, CachedVeoJobInfo, JobId } from '@/lib/shared/job-schema';
-import { CLEAR_ALL_KEY, type JobRecord, type OutboxOp, type VeoDb } from './db';
+import { deleteAdvances, isLive, writeWins } from '@/lib/shared/merge-rule';
+import {
+  INITIAL_CLOCK,
+  lastVersionAt,
+  maxVersion,
+  observe,
+  tick,
+  type Version,
+} from '@/lib/shared/version';
+import { CLEAR_ALL_KEY, type JobRecord, type SyncMeta, type VeoDb, type VeoSyncDB } from './db';
 import { jobToBlob } from './job-blob';
-import { enqueueOp, unsyncedJobIds } from './outbox';
+import { dropCoveredOps, enqueueOp, unsyncedJobIds } from './outbox';
 
 /** Where a job stands between this device and the server. */
 export type JobSyncState =
@@ -34,50 +44,182 @@ export class StorageFullError extends Error {
   }
 }
 
-const WRITE_STORES = ['jobs', 'jobData', 'outbox', 'deadLetters'] as const;
+const WRITE_STORES = ['jobs', 'jobData', 'outbox', 'deadLetters', 'meta'] as const;
+type ReplicaTx = IDBPTransaction<
+  VeoSyncDB,
+  ('jobs' | 'jobData' | 'outbox' | 'deadLetters' | 'meta')[],
+  'readwrite'
+>;
 
-/**
- * Saves a job and its upsert op in one transaction (sync rule 1: when this resolves, the job is
- * durable on the device, whatever the network). The data is stored as a JSON Blob; compression
- * happens later, in the drain.
- */
-export async function saveJobLocally(
-  db: VeoDb,
-  job: CachedVeoJob,
-  opId: string,
-  now: number,
-): Promise<void> {
-  const blob = jobToBlob(job);
-  const op: OutboxOp = {
-    kind: 'upsert',
-    jobId: job.jobId,
-    updatedAt: job.updatedAt,
-    opId,
-    enqueuedAt: now,
-    attempts: 0,
-    nextAttemptAt: now,
-  };
-  const { data: _data, ...info } = job;
-  await withEviction(db, blob.size, async () => {
-    const tx = db.transaction(WRITE_STORES, 'readwrite');
-    await committed(tx, [
-      tx.objectStore('jobs').put({ jobId: job.jobId, info, hasData: true }),
-      tx.objectStore('jobData').put({
-        jobId: job.jobId,
-        updatedAt: job.updatedAt,
-        blob,
-        encoding: 'job-json',
-        lastUsedAt: now,
-      }),
-      enqueueOp(tx, op),
-    ]);
-  });
+// --- the clock ---------------------------------------------------------------------------------
+
+async function readMeta(tx: ReplicaTx): Promise<SyncMeta> {
+  return (await tx.objectStore('meta').get('sync')) ?? { deviceId: crypto.randomUUID() };
 }
 
 /**
- * Removes a job from the device and queues its delete, in one transaction. The delete is dated
- * after the version it removes even when that version's time is ahead of this device's clock
- * (another device's clock, an import): otherwise the server would keep the job.
+ * The next version this device issues, inside the write's own transaction: every tab and the
+ * worker share the clock in IndexedDB, and transactions on it run one at a time, so no two ops
+ * of this device ever get the same version, and each is greater than all the device observed.
+ */
+async function issueVersion(tx: ReplicaTx, now: number): Promise<Version> {
+  const meta = await readMeta(tx);
+  const next = tick(meta.clock ?? INITIAL_CLOCK, now, meta.deviceId);
+  await tx.objectStore('meta').put({ ...meta, clock: next.state }, 'sync');
+  return next.version;
+}
+
+/** Moves the device's clock past versions it has now seen (a pull, a download, an answer). */
+export async function observeVersions(
+  tx: ReplicaTx,
+  versions: readonly (Version | null | undefined)[],
+): Promise<void> {
+  const meta = await readMeta(tx);
+  let clock = meta.clock ?? INITIAL_CLOCK;
+  for (const version of versions) if (version) clock = observe(clock, version);
+  if (clock !== (meta.clock ?? INITIAL_CLOCK)) {
+    await tx.objectStore('meta').put({ ...meta, clock }, 'sync');
+  }
+}
+
+// --- the merge rule, applied to the replica ------------------------------------------------------
+
+/**
+ * Merges a write the device learnt of (from the server: a pull, an answer, a download) into the
+ * replica, by the merge rule. Returns true when the replica changed. A local upsert still waiting
+ * whose version the incoming write beats is dropped: the server already holds something newer,
+ * and would refuse it. `data`, when given, is the Blob of exactly this version.
+ */
+export async function mergeWrite(
+  tx: ReplicaTx,
+  info: CachedVeoJobInfo,
+  now: number,
+  data?: { blob: Blob; encoding: 'document-json' | 'job-gzip' },
+): Promise<boolean> {
+  const jobs = tx.objectStore('jobs');
+  const record = await jobs.get(info.jobId);
+  const state = { version: record?.info?.version, deletedUpTo: record?.deletedUpTo };
+  await observeVersions(tx, [info.version]);
+  const sameVersion = state.version === info.version;
+  if (!sameVersion && !writeWins(state, info.version)) return false;
+  if (sameVersion && (!data || record?.hasData || !isLive(state))) return false;
+  if (!sameVersion) {
+    await dropCoveredOps(tx, info.jobId, info.version, 'write');
+    await tx.objectStore('jobData').delete(info.jobId);
+  }
+  if (data) {
+    await tx.objectStore('jobData').put({
+      jobId: info.jobId,
+      version: info.version,
+      blob: data.blob,
+      encoding: data.encoding,
+      lastUsedAt: now,
+    });
+  }
+  await jobs.put({
+    jobId: info.jobId,
+    info,
+    ...(state.deletedUpTo ? { deletedUpTo: state.deletedUpTo } : {}),
+    hasData: data !== undefined,
+  });
+  return true;
+}
+
+/**
+ * Merges a tombstone (a delete or clear that covered the job up to `upTo`) into the replica.
+ * Returns true when the job was live and now is not. Waiting upserts it covers are dropped.
+ */
+export async function mergeTombstone(tx: ReplicaTx, jobId: JobId, upTo: Version): Promise<boolean> {
+  const jobs = tx.objectStore('jobs');
+  const record = await jobs.get(jobId);
+  await observeVersions(tx, [upTo]);
+  const state = { version: record?.info?.version, deletedUpTo: record?.deletedUpTo };
+  if (!deleteAdvances(state, upTo)) return false;
+  const wasLive = isLive(state);
+  const next = { ...state, deletedUpTo: maxVersion(state.deletedUpTo, upTo) };
+  await dropCoveredOps(tx, jobId, upTo, 'tombstone');
+  if (!isLive(next)) await tx.objectStore('jobData').delete(jobId);
+  await jobs.put({
+    jobId,
+    ...(record?.info ? { info: record.info } : {}),
+    ...(next.deletedUpTo ? { deletedUpTo: next.deletedUpTo } : {}),
+    hasData: isLive(next) && (record?.hasData ?? false),
+  });
+  return wasLive;
+}
+
+/** A job as the replica holds it: live, with its info. */
+export function liveInfo(record: JobRecord | undefined): CachedVeoJobInfo | undefined {
+  if (!record?.info) return undefined;
+  return isLive({ version: record.info.version, deletedUpTo: record.deletedUpTo })
+    ? record.info
+    : undefined;
+}
+
+// --- local writes --------------------------------------------------------------------------------
+
+/**
+ * Saves a job and its upsert op in one transaction (sync rule 1: when this resolves, the job is
+ * durable on the device, whatever the network). The version is issued inside that transaction;
+ * the data is stored as a JSON Blob; compression happens later, in the drain. Resolves with the
+ * job's info as stored (its version included).
+ */
+export async function saveJobLocally(
+  db: VeoDb,
+  job: Omit<CachedVeoJob, 'version'>,
+  opId: string,
+  now: number,
+): Promise<CachedVeoJobInfo> {
+  let size = 0;
+  let saved: CachedVeoJobInfo | undefined;
+  await withEviction(
+    db,
+    () => size,
+    async () => {
+      const tx = db.transaction(WRITE_STORES, 'readwrite');
+      const write = async () => {
+        const version = await issueVersion(tx, now);
+        const record = await tx.objectStore('jobs').get(job.jobId);
+        const full: CachedVeoJob = { ...job, version };
+        // Stringified here, inside the transaction: the Blob holds exactly this version.
+        const blob = jobToBlob(full);
+        size = blob.size;
+        const { data: _data, ...info } = full;
+        await tx.objectStore('jobs').put({
+          jobId: job.jobId,
+          info,
+          ...(record?.deletedUpTo ? { deletedUpTo: record.deletedUpTo } : {}),
+          hasData: true,
+        });
+        await tx.objectStore('jobData').put({
+          jobId: job.jobId,
+          version,
+          blob,
+          encoding: 'job-json',
+          lastUsedAt: now,
+        });
+        await enqueueOp(tx, {
+          kind: 'upsert',
+          jobId: job.jobId,
+          version,
+          opId,
+          enqueuedAt: now,
+          attempts: 0,
+          nextAttemptAt: now,
+        });
+        saved = info;
+      };
+      await committed(tx, [write()]);
+    },
+  );
+  if (!saved) throw new Error('saveJobLocally: the write did not run');
+  return saved;
+}
+
+/**
+ * Deletes a job here at once and queues its delete, in one transaction. The delete covers the
+ * version this device holds — exactly what the user saw — or, for a caller's "delete unless
+ * updated after `at`", every version up to that millisecond. A version above it stays live.
  */
 export async function deleteJobLocally(
   db: VeoDb,
@@ -90,13 +232,14 @@ export async function deleteJobLocally(
   const tx = db.transaction(WRITE_STORES, 'readwrite');
   const remove = async () => {
     const record = await tx.objectStore('jobs').get(jobId);
-    const at = requestedAt ?? Math.max(now, record ? record.info.updatedAt + 1 : 0);
-    await tx.objectStore('jobs').delete(jobId);
-    await tx.objectStore('jobData').delete(jobId);
+    const seen = requestedAt !== undefined ? lastVersionAt(requestedAt) : liveInfo(record)?.version;
+    const version = await issueVersion(tx, now);
+    if (seen !== undefined) await mergeTombstone(tx, jobId, seen);
     await enqueueOp(tx, {
       kind: 'delete',
       jobId,
-      at,
+      ...(seen === undefined ? {} : { seen }),
+      version,
       opId,
       enqueuedAt: now,
       attempts: 0,
@@ -107,8 +250,9 @@ export async function deleteJobLocally(
 }
 
 /**
- * Removes every job from the device and queues a clear-all of what existed now — dated after the
- * newest of them, for the same reason as a delete.
+ * Clears every job here at once and queues a clear-all of exactly what this device held, job by
+ * job — or, for a caller's `?before=`, of every version up to that millisecond. Resolves with
+ * the ids that went.
  */
 export async function clearJobsLocally(
   db: VeoDb,
@@ -120,19 +264,27 @@ export async function clearJobsLocally(
   const tx = db.transaction(WRITE_STORES, 'readwrite');
   const clear = async () => {
     const records = await tx.objectStore('jobs').getAll();
-    const before = requestedBefore ?? Math.max(now, ...records.map((r) => r.info.updatedAt));
-    await tx.objectStore('jobs').clear();
-    await tx.objectStore('jobData').clear();
+    const version = await issueVersion(tx, now);
+    const gone: JobId[] = [];
+    const seen: Record<JobId, Version> = {};
+    for (const record of records) {
+      const live = liveInfo(record);
+      const upTo = requestedBefore !== undefined ? lastVersionAt(requestedBefore) : live?.version;
+      if (upTo === undefined) continue;
+      if (requestedBefore === undefined) seen[record.jobId] = upTo;
+      if (await mergeTombstone(tx, record.jobId, upTo)) gone.push(record.jobId);
+    }
     await enqueueOp(tx, {
       kind: 'clear',
       jobId: CLEAR_ALL_KEY,
-      before,
+      ...(requestedBefore === undefined ? { seen } : { before: requestedBefore }),
+      version,
       opId,
       enqueuedAt: now,
       attempts: 0,
       nextAttemptAt: now,
     });
-    return records.map((r) => r.jobId);
+    return gone;
   };
   const ids = clear();
   await committed(tx, [ids]);
@@ -150,7 +302,10 @@ export async function listJobsLocally(db: VeoDb, now: number): Promise<JobListIt
   const pending = new Set(ops.map((op) => op.jobId));
   const failed = new Map(letters.map((l) => [l.op.jobId, l.error.message]));
   return records
-    .filter((r) => r.info.expiresAt > now)
+    .flatMap((r) => {
+      const info = liveInfo(r);
+      return info && info.expiresAt > now ? [{ ...r, info }] : [];
+    })
     .reverse()
     .map((r) => {
       const error = failed.get(r.jobId);
@@ -170,46 +325,39 @@ export async function readJobLocally(db: VeoDb, jobId: JobId, now: number) {
     tx.objectStore('jobs').get(jobId),
     tx.objectStore('jobData').get(jobId),
   ]);
+  const info = liveInfo(record);
   const current =
-    record && data && record.hasData && data.updatedAt === record.info.updatedAt ? data : undefined;
+    info && data && record?.hasData && data.version === info.version ? data : undefined;
   if (current) await tx.objectStore('jobData').put({ ...current, lastUsedAt: now });
   await tx.done;
-  if (!record || record.info.expiresAt <= now) return undefined;
-  return { record, data: current };
+  if (!info || info.expiresAt <= now) return undefined;
+  return { info, data: current };
 }
 
 /**
- * Stores data fetched from the server for a job, if the replica still holds that version (a
- * newer local edit or pull may have landed while it downloaded).
+ * Stores a job downloaded from the server, by the merge rule: kept only if it is the version the
+ * replica holds (its data was missing) or newer than everything the replica has — never when a
+ * newer write or a delete landed while it downloaded.
  */
 export async function storeFetchedData(
   db: VeoDb,
   info: CachedVeoJobInfo,
   blob: Blob,
   now: number,
-): Promise<void> {
-  await withEviction(db, blob.size, async () => {
-    const tx = db.transaction(['jobs', 'jobData', 'outbox', 'deadLetters'], 'readwrite');
-    const write = async () => {
-      // A local write or delete of this job is waiting (or was refused): the device's version
-      // is the user's, and a download must not replace or resurrect it.
-      const waiting = await tx.objectStore('outbox').index('by-jobId').count(info.jobId);
-      const refused = await tx.objectStore('deadLetters').index('by-jobId').count(info.jobId);
-      if (waiting + refused > 0) return;
-      const record = await tx.objectStore('jobs').get(info.jobId);
-      // A newer version landed while the data downloaded: this data is stale, keep none.
-      if (record && record.info.updatedAt > info.updatedAt) return;
-      await tx.objectStore('jobs').put({ jobId: info.jobId, info, hasData: true });
-      await tx.objectStore('jobData').put({
-        jobId: info.jobId,
-        updatedAt: info.updatedAt,
-        blob,
-        encoding: 'document-json',
-        lastUsedAt: now,
-      });
-    };
-    await committed(tx, [write()]);
-  });
+): Promise<boolean> {
+  let stored = false;
+  await withEviction(
+    db,
+    () => blob.size,
+    async () => {
+      const tx = db.transaction(WRITE_STORES, 'readwrite');
+      const write = async () => {
+        stored = await mergeWrite(tx, info, now, { blob, encoding: 'document-json' });
+      };
+      await committed(tx, [write()]);
+    },
+  );
+  return stored;
 }
 
 /**
@@ -219,14 +367,14 @@ export async function storeFetchedData(
  */
 async function withEviction(
   db: VeoDb,
-  bytesNeeded: number,
+  bytesNeeded: () => number,
   write: () => Promise<void>,
 ): Promise<void> {
   try {
     await write();
   } catch (error) {
     if (!isQuotaError(error)) throw error;
-    const freed = await evictSyncedData(db, bytesNeeded);
+    const freed = await evictSyncedData(db, bytesNeeded());
     if (freed === 0) throw new StorageFullError(error);
     try {
       await write();

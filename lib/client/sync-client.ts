@@ -375,7 +375,13 @@ export function createSyncClient(options: SyncClientOptions) {
       }
       const local = await readJobLocally(d, jobId, now());
       if (local?.data) {
-        return { status: 'found', job: await blobToJob(local.data.blob, local.data.encoding) };
+        return {
+          status: 'found',
+          job: {
+            ...(await blobToJob(local.data.blob, local.data.encoding)),
+            version: local.info.version,
+          },
+        };
       }
       if (options.localOnly) {
         return local
@@ -415,15 +421,17 @@ export function createSyncClient(options: SyncClientOptions) {
       if (!parsed.success) throw new InvalidJobError(parsed.error.issues);
       const d = await db();
       const at = now();
-      const previous = await d.get('jobs', parsed.data.jobId);
+      const previous = (await d.get('jobs', parsed.data.jobId))?.info;
+      // `updatedAt` is what people are shown; who wins is the version the save is given.
       const updatedAt = Math.max(
         parsed.data.updatedAt ?? 0,
         at,
-        previous ? previous.info.updatedAt + 1 : 0,
+        previous ? previous.updatedAt + 1 : 0,
       );
-      const job: CachedVeoJob = {
-        ...parsed.data,
-        createdAt: parsed.data.createdAt ?? previous?.info.createdAt ?? new Date(at).toISOString(),
+      const { version: _ignored, ...fields } = parsed.data;
+      const job: Omit<CachedVeoJob, 'version'> = {
+        ...fields,
+        createdAt: parsed.data.createdAt ?? previous?.createdAt ?? new Date(at).toISOString(),
         updatedAt,
         // An expiry from an older copy of the job (a re-save, an old export) would make the new
         // save vanish at once: only a future expiry shortens the lifetime.
@@ -434,22 +442,21 @@ export function createSyncClient(options: SyncClientOptions) {
           updatedAt + DEFAULT_JOB_TTL_MS,
         ),
       };
-      await saveJobLocally(d, job, options.opId ?? crypto.randomUUID(), at);
+      const info = await saveJobLocally(d, job, options.opId ?? crypto.randomUUID(), at);
       await afterLocalWrite([job.jobId]);
-      const { data: _data, ...info } = job;
       return info;
     },
 
     /**
-     * Saves jobs that already have their times (an import): kept as they are, and skipped where
-     * the device already has the same or a newer version. Resolves with the ids written.
+     * Saves jobs that already have their times (an import from localStorage): kept as they are,
+     * each as a new write of this device (a version from its clock), and skipped where the device
+     * already knows the job — its copy, or its delete, is newer than anything an old cache holds.
      */
-    async importJobs(jobs: readonly CachedVeoJob[]): Promise<JobId[]> {
+    async importJobs(jobs: readonly Omit<CachedVeoJob, 'version'>[]): Promise<JobId[]> {
       const d = await db();
       const written: JobId[] = [];
       for (const job of jobs) {
-        const previous = await d.get('jobs', job.jobId);
-        if (previous && previous.info.updatedAt >= job.updatedAt) continue;
+        if (await d.get('jobs', job.jobId)) continue;
         await saveJobLocally(d, job, crypto.randomUUID(), now());
         written.push(job.jobId);
       }

@@ -4,7 +4,7 @@ import type { ApiErrorBody, ApiErrorCode } from '@/lib/shared/api-types';
 import { hasBrand } from './brand';
 import { D1Error } from './d1/executor';
 import { ConfigError } from './env';
-import { JobTooLargeError } from './job-store';
+import { IdempotencyConflictError, JobTooLargeError } from './job-store';
 
 const STATUS: Record<ApiErrorCode, number> = {
   invalid_request: 400,
@@ -19,6 +19,7 @@ const STATUS: Record<ApiErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   too_many_requests: 429,
+  idempotency_conflict: 409,
   access_not_configured: 503,
   store_unavailable: 503,
   internal_error: 500,
@@ -108,6 +109,9 @@ const D1_LOG_PREFIX: Record<D1Error['kind'], string> = {
  */
 export function toErrorResponse(error: unknown): Response {
   if (error instanceof ApiError) return error.toResponse();
+  if (error instanceof IdempotencyConflictError) {
+    return new ApiError('idempotency_conflict', error.message).toResponse();
+  }
   if (error instanceof JobTooLargeError) {
     return new ApiError('payload_too_large', error.message).toResponse();
   }

@@ -17,6 +17,16 @@ import {
   type OpId,
   type ParsedJobInput,
 } from '@/lib/shared/job-schema';
+import { createHash, randomBytes } from 'node:crypto';
+import { isLive, SQL_RULE, type JobVersions } from '@/lib/shared/merge-rule';
+import {
+  INITIAL_CLOCK,
+  lastVersionAt,
+  maxVersion,
+  tick,
+  type ClockState,
+  type Version,
+} from '@/lib/shared/version';
 import { hasBrand } from './brand';
 import type { D1Executor, SqlRow, SqlStatement, SqlValue } from './d1/executor';
 import {
@@ -48,23 +58,37 @@ export interface JobStore {
   listChanges(since: Cursor): Promise<JobChangesResponse>;
   /** A live job, or null. */
   getJob(jobId: JobId): Promise<StoredJob | null>;
-  /** Writes a job unless a newer version (by `updatedAt`, then op id) is already stored. */
+  /**
+   * Writes a job if its version wins by the merge rule (lib/shared/merge-rule.ts): newer than
+   * the stored write and than the job's tombstone. A job without a version (the plan's clients)
+   * gets one from the server's clock. Throws {@link IdempotencyConflictError} when `opId` was
+   * used before for another body; a replay of the same body is answered as the first time.
+   */
   upsertJob(job: ParsedJobInput, opId: OpId): Promise<UpsertResponse>;
   /**
-   * Tombstones a job unless it was updated after `at` — a job the server has not seen too, so
-   * that a save of it arriving later loses. Null only when the tombstone expired on arrival.
+   * Moves a job's tombstone up to `upTo` (the version its device deleted; undefined: whatever
+   * the server holds now) — a job the server has not seen too, so that a save of it arriving
+   * later loses. Versions above `upTo` stay live.
    */
-  deleteJob(jobId: JobId, at: number, opId: OpId): Promise<DeleteResponse | null>;
-  /** Tombstones every live job whose version is older than (`before`, `opId`). */
-  clearJobs(before: number, opId: OpId): Promise<ClearResponse>;
+  deleteJob(jobId: JobId, upTo: Version | undefined, opId: OpId): Promise<DeleteResponse>;
+  /**
+   * Clear-all: `seen` covers, job by job, what the clearing device held; `before` (the plan's
+   * clients) covers every job's versions up to that millisecond.
+   */
+  clearJobs(spec: ClearSpec, opId: OpId): Promise<ClearResponse>;
   /** Removes expired jobs and the tombstones that have done their work. */
   cleanupExpired(): Promise<{ removed: number }>;
 }
+
+export type ClearSpec =
+  { readonly seen: Readonly<Record<JobId, Version>> } | { readonly before: number };
 
 export interface JobStoreOptions {
   /** How long a job lives after its last update, and how long a tombstone is kept (ms). */
   readonly ttlMs?: number;
   readonly now?: () => number;
+  /** The node id of the versions this store issues to writes that come without one. */
+  readonly nodeId?: string;
 }
 
 /** A job too large to store and serve (its gzip would exceed {@link MAX_DOCUMENT_GZIP_BYTES}). */
@@ -83,43 +107,117 @@ export class JobTooLargeError extends Error {
   }
 }
 
+const IDEMPOTENCY_CONFLICT_ERROR = Symbol.for('veo-sync.IdempotencyConflictError');
+
+/** An op id that the server already received with another body: refused, nothing changed. */
+export class IdempotencyConflictError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, IDEMPOTENCY_CONFLICT_ERROR);
+  }
+  readonly [IDEMPOTENCY_CONFLICT_ERROR] = true;
+  override readonly name = 'IdempotencyConflictError';
+  constructor(readonly opId: string) {
+    super(
+      `The Idempotency-Key ${opId} was already used for another change; use a new key for new content`,
+    );
+  }
+}
+
 /** A stored row that does not decode: the database was changed outside this code. */
 export class CorruptJobError extends Error {
   override readonly name = 'CorruptJobError';
 }
 
 const INFO_COLUMNS = `job_id, video_id, video_url, scene_count, characters_found, mode, voice,
-  status, has_script, created_at, updated_at, error_json, expires_at`;
+  status, has_script, created_at, updated_at, error_json, expires_at, version`;
 
 const CURRENT_SEQ = '(SELECT seq FROM veo_sync_state WHERE id = 1)';
-
-const BUMP_SEQ: SqlStatement = {
-  sql: 'UPDATE veo_sync_state SET seq = seq + 1 WHERE id = 1',
-  params: [],
-};
+const HORIZON = '(SELECT horizon FROM veo_sync_state WHERE id = 1)';
+const LIVE = SQL_RULE.isLive();
 
 /**
  * True when the write of op ?2 on job ?1 took effect in this very batch: the row carries the op id
  * and the sequence number this batch took. Later statements of the batch test it, so chunks are
  * replaced only by the write that won.
  */
-const WON_HERE = `EXISTS (SELECT 1 FROM veo_jobs WHERE job_id = ?1 AND op_id = ?2 AND seq = ${CURRENT_SEQ})`;
+/** Op ?2 arrived for the first time in the running batch (its outcome is not recorded yet). */
+const FIRST_ARRIVAL = `(SELECT applied IS NULL FROM veo_ops WHERE op_id = ?2)`;
+const WON_HERE = `(EXISTS (SELECT 1 FROM veo_jobs WHERE job_id = ?1 AND op_id = ?2 AND seq = ${CURRENT_SEQ}) AND ${FIRST_ARRIVAL})`;
+
+/**
+ * The first statements of every write: record op ?2 (job ?1, body hash ?3) with the next change
+ * sequence, unless it was recorded before — and take that sequence number only then. A replay
+ * (or a reused op id) changes nothing at all, not even the sequence.
+ */
+function beginOp(jobId: string, opId: string, bodyHash: string, expiresAt: number): SqlStatement[] {
+  return [
+    {
+      sql: `INSERT INTO veo_ops (op_id, job_id, body_hash, applied, seq, expires_at)
+        VALUES (?2, ?1, ?3, NULL, ${CURRENT_SEQ} + 1, ?4) ON CONFLICT (op_id) DO NOTHING`,
+      params: [jobId, opId, bodyHash, expiresAt],
+    },
+    {
+      // Only a first arrival takes a sequence number.
+      sql: `UPDATE veo_sync_state SET seq = seq + 1
+        WHERE id = 1 AND (SELECT applied IS NULL FROM veo_ops WHERE op_id = ?1)`,
+      params: [opId],
+    },
+  ];
+}
+
+/** Records what first-arriving op ?2 did (`won`: SQL, true when it took effect). */
+function finishOp(won: string, params: SqlValue[]): SqlStatement {
+  return {
+    sql: `UPDATE veo_ops SET applied = CASE WHEN ${won} THEN 1 ELSE 0 END
+      WHERE op_id = ?2 AND applied IS NULL`,
+    params,
+  };
+}
+
+/** The op's record: whether it is new in this batch, its body hash, and what it did then. */
+function readOp(opId: string): SqlStatement {
+  return {
+    sql: `SELECT body_hash, applied FROM veo_ops WHERE op_id = ?1`,
+    params: [opId],
+  };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
 
 export function createJobStore(executor: D1Executor, options: JobStoreOptions = {}): JobStore {
   const ttlMs = options.ttlMs ?? DEFAULT_JOB_TTL_MS;
   const now = options.now ?? Date.now;
+  const nodeId = options.nodeId ?? `s${randomBytes(6).toString('hex')}`;
+  let clock: ClockState = INITIAL_CLOCK;
 
-  /** Statements every write appends: drop expired jobs and tombstones past their time. */
+  /** A version for a write that came without one: this server's clock. */
+  function issueVersion(): Version {
+    const next = tick(clock, now(), nodeId);
+    clock = next.state;
+    return next.version;
+  }
+
+  /** Refuses an op id seen before with another body; says whether this was its first arrival. */
+  function checkOp(row: SqlRow | undefined, opId: string, bodyHash: string) {
+    if (!row || row.body_hash !== bodyHash) throw new IdempotencyConflictError(opId);
+    return { applied: row.applied === 1 };
+  }
+
+  /** Statements every write appends: drop expired jobs, tombstones and op records past their time. */
   function cleanupStatements(at: number): SqlStatement[] {
     return [
       {
         // A tombstone about to go may be the only record of a delete some client has not pulled:
-        // remember the highest such seq, and clients with an older cursor start over.
+        // remember the highest such seq, and clients with an older cursor start over. What goes
+        // also raises the horizon: no write at or below it can be judged any more.
         sql: `UPDATE veo_sync_state
           SET purged_seq = MAX(purged_seq,
-            (SELECT MAX(seq) FROM veo_jobs WHERE expires_at <= ?1 AND deleted_at IS NOT NULL))
-          WHERE id = 1
-            AND EXISTS (SELECT 1 FROM veo_jobs WHERE expires_at <= ?1 AND deleted_at IS NOT NULL)`,
+              COALESCE((SELECT MAX(seq) FROM veo_jobs WHERE expires_at <= ?1 AND NOT ${LIVE}), 0)),
+            horizon = MAX(horizon,
+              (SELECT MAX(MAX(version, COALESCE(deleted_up_to, ''))) FROM veo_jobs WHERE expires_at <= ?1))
+          WHERE id = 1 AND EXISTS (SELECT 1 FROM veo_jobs WHERE expires_at <= ?1)`,
         params: [at],
       },
       {
@@ -129,8 +227,39 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
       },
       // veo_job_data rows of the plan's format go with their job (ON DELETE CASCADE).
       { sql: 'DELETE FROM veo_jobs WHERE expires_at <= ?1', params: [at] },
+      { sql: 'DELETE FROM veo_ops WHERE expires_at <= ?1', params: [at] },
     ];
   }
+
+  /** Deletes the data of jobs that op ?1 made dead in this batch. */
+  function dropDeadData(): SqlStatement[] {
+    const dead = `SELECT job_id FROM veo_jobs WHERE seq = ${CURRENT_SEQ} AND op_id = ?1 AND NOT ${LIVE}
+      AND (SELECT applied IS NULL FROM veo_ops WHERE op_id = ?1)`;
+    return [
+      { sql: `DELETE FROM veo_job_chunks WHERE job_id IN (${dead})`, params: [] },
+      { sql: `DELETE FROM veo_job_data WHERE job_id IN (${dead})`, params: [] },
+    ];
+  }
+
+  /**
+   * The SET clause for a row whose tombstone moves to `upTo`, by op `op` (SQL expressions): a row
+   * the tombstone now covers dies (its data goes, its death time and expiry are set once).
+   */
+  const tombstoneSet = (
+    upTo: string,
+    op: { opId: string; deletedAt: string; expiresAt: string },
+  ) => {
+    const merged = SQL_RULE.mergedTombstone(upTo);
+    const diesNow = `NOT (veo_jobs.version <> '' AND veo_jobs.version > ${merged})`;
+    return `deleted_up_to = ${merged}, op_id = ${op.opId}, seq = ${CURRENT_SEQ},
+      deleted_at = CASE WHEN ${diesNow} THEN COALESCE(veo_jobs.deleted_at, ${op.deletedAt}) ELSE NULL END,
+      expires_at = CASE WHEN ${diesNow} AND veo_jobs.deleted_at IS NULL THEN ${op.expiresAt} ELSE veo_jobs.expires_at END,
+      data_bytes = CASE WHEN ${diesNow} THEN 0 ELSE veo_jobs.data_bytes END,
+      data_gzip_bytes = CASE WHEN ${diesNow} THEN 0 ELSE veo_jobs.data_gzip_bytes END,
+      data_chunks = CASE WHEN ${diesNow} THEN 0 ELSE veo_jobs.data_chunks END`;
+  };
+  const advances = (upTo: string) =>
+    `(veo_jobs.deleted_up_to IS NULL OR ${upTo} > veo_jobs.deleted_up_to)`;
 
   return {
     async listJobs() {
@@ -138,7 +267,7 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
         { sql: 'SELECT seq FROM veo_sync_state WHERE id = 1', params: [] },
         {
           sql: `SELECT ${INFO_COLUMNS} FROM veo_jobs
-            WHERE deleted_at IS NULL AND expires_at > ?1
+            WHERE ${LIVE} AND expires_at > ?1
             ORDER BY updated_at DESC`,
           params: [now()],
         },
@@ -157,7 +286,7 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
       const [state, changes] = await executor.batch([
         { sql: 'SELECT seq, purged_seq FROM veo_sync_state WHERE id = 1', params: [] },
         {
-          sql: `SELECT ${INFO_COLUMNS}, deleted_at FROM veo_jobs
+          sql: `SELECT ${INFO_COLUMNS}, deleted_at, deleted_up_to FROM veo_jobs
             WHERE seq > (SELECT CASE WHEN ?1 < purged_seq OR ?1 > seq THEN 0 ELSE ?1 END
                          FROM veo_sync_state WHERE id = 1)
             ORDER BY seq`,
@@ -171,14 +300,20 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
       const jobs: CachedVeoJobInfo[] = [];
       const deleted: DeletedJob[] = [];
       for (const row of changes?.rows ?? []) {
-        const deletedAt = row.deleted_at;
-        const info = rowToInfo(row);
-        if (typeof deletedAt === 'number') {
-          if (!reset) deleted.push({ jobId: info.jobId, deletedAt });
-        } else if (info.expiresAt <= at) {
-          if (!reset) deleted.push({ jobId: info.jobId, deletedAt: info.expiresAt });
+        const versions = rowVersions(row);
+        if (!isLive(versions) || numberColumn(row, 'expires_at') <= at) {
+          if (reset) continue;
+          const upTo = maxVersion(versions.deletedUpTo, versions.version);
+          if (upTo === undefined) continue;
+          deleted.push({
+            jobId: String(row.job_id),
+            deletedAt:
+              typeof row.deleted_at === 'number' ? row.deleted_at : numberColumn(row, 'expires_at'),
+            // An expired job is gone up to its last version.
+            deletedUpTo: isLive(versions) ? (versions.version ?? upTo) : upTo,
+          });
         } else {
-          jobs.push(info);
+          jobs.push(rowToInfo(row));
         }
       }
       jobs.sort((a, b) => b.updatedAt - a.updatedAt);
@@ -187,11 +322,11 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
 
     async getJob(jobId) {
       const at = now();
-      const live = `?2 < (SELECT expires_at FROM veo_jobs WHERE job_id = ?1 AND deleted_at IS NULL)`;
+      const live = `?2 < (SELECT expires_at FROM veo_jobs WHERE job_id = ?1 AND ${LIVE})`;
       const [info, chunks, legacy] = await executor.batch([
         {
           sql: `SELECT ${INFO_COLUMNS}, data_chunks FROM veo_jobs
-            WHERE job_id = ?1 AND deleted_at IS NULL AND expires_at > ?2`,
+            WHERE job_id = ?1 AND ${LIVE} AND expires_at > ?2`,
           params: [jobId, at],
         },
         {
@@ -236,29 +371,31 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
 
     async upsertJob(input, opId) {
       const at = now();
+      // What the op id names: the write as the device sent it (its version included).
+      const bodyHash = sha256(`upsert\n${JSON.stringify(input)}`);
+      const version = input.version ?? issueVersion();
       const expiresAt = Math.min(input.expiresAt ?? Infinity, input.updatedAt + ttlMs);
-      const { data, ...rest } = input;
-      const info: CachedVeoJobInfo = { ...rest, expiresAt };
-      if (expiresAt <= at) {
-        // Already expired on arrival (a device that was offline for longer than the TTL): it
-        // would vanish at once, so nothing is written. This also keeps a purged tombstone's job
-        // from coming back: anything older than the delete expired before the tombstone did.
-        return { job: null, applied: false };
-      }
+      const { data, version: _v, ...rest } = input;
+      const info: CachedVeoJobInfo = { ...rest, version, expiresAt };
       const document = await encodeJobDocument({ ...info, data });
       if (document.gzip.byteLength > MAX_DOCUMENT_GZIP_BYTES) {
         throw new JobTooLargeError(document.gzip.byteLength);
       }
       const chunks = toBase64Chunks(document.gzip);
+      // Already expired on arrival (a device offline for longer than the TTL): it would vanish
+      // at once, so nothing is written. (The op is still recorded: its replay is answered alike.)
+      const alive = expiresAt > at ? 1 : 0;
 
       const statements: SqlStatement[] = [
-        BUMP_SEQ,
+        ...beginOp(info.jobId, opId, bodyHash, at + ttlMs),
         {
           sql: `INSERT INTO veo_jobs (job_id, op_id, video_id, video_url, scene_count,
               characters_found, mode, voice, status, has_script, created_at, updated_at,
-              error_json, expires_at, data_bytes, data_gzip_bytes, data_chunks, deleted_at, seq)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-              NULL, ${CURRENT_SEQ})
+              error_json, expires_at, data_bytes, data_gzip_bytes, data_chunks, deleted_at, seq,
+              version)
+            SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+              NULL, ${CURRENT_SEQ}, ?18
+            WHERE ${FIRST_ARRIVAL} AND ?19 = 1 AND ?18 > ${HORIZON}
             ON CONFLICT (job_id) DO UPDATE SET
               op_id = excluded.op_id, video_id = excluded.video_id,
               video_url = excluded.video_url, scene_count = excluded.scene_count,
@@ -267,8 +404,9 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
               created_at = excluded.created_at, updated_at = excluded.updated_at,
               error_json = excluded.error_json, expires_at = excluded.expires_at,
               data_bytes = excluded.data_bytes, data_gzip_bytes = excluded.data_gzip_bytes,
-              data_chunks = excluded.data_chunks, deleted_at = NULL, seq = excluded.seq
-            WHERE (excluded.updated_at, excluded.op_id) > (veo_jobs.updated_at, veo_jobs.op_id)`,
+              data_chunks = excluded.data_chunks, deleted_at = NULL, seq = excluded.seq,
+              version = excluded.version
+            WHERE ${SQL_RULE.writeWins('excluded.version')}`,
           params: [
             info.jobId,
             opId,
@@ -287,6 +425,8 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
             document.jsonBytes,
             document.gzip.byteLength,
             chunks.length,
+            version,
+            alive,
           ],
         },
         // Never INSERT OR REPLACE: with foreign keys on it deletes the row first and cascades.
@@ -303,90 +443,138 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
               SELECT ?1, ?3, ?4 WHERE ${WON_HERE}`,
           params: [info.jobId, opId, index, chunk],
         })),
+        finishOp(WON_HERE, [info.jobId, opId]),
         ...cleanupStatements(at),
+        readOp(opId),
         {
-          sql: `SELECT ${INFO_COLUMNS}, op_id, deleted_at FROM veo_jobs WHERE job_id = ?1`,
-          params: [info.jobId],
+          sql: `SELECT ${INFO_COLUMNS}, deleted_up_to FROM veo_jobs WHERE job_id = ?1 AND expires_at > ?2`,
+          params: [info.jobId, at],
         },
       ];
       const results = await executor.batch(statements);
+      const op = checkOp(results.at(-2)?.rows[0], opId, bodyHash);
       const current = results.at(-1)?.rows[0];
-      if (!current) return { job: null, applied: false };
-      if (current.op_id === opId) return { job: rowToInfo(current), applied: true };
-      return { job: current.deleted_at === null ? rowToInfo(current) : null, applied: false };
-    },
-
-    async deleteJob(jobId, at, opId) {
-      const results = await executor.batch([
-        BUMP_SEQ,
-        {
-          // A job the server has not seen yet gets a tombstone too: its save may still be on
-          // the way (a retry, a slow request), and must then lose to this delete.
-          sql: `INSERT INTO veo_jobs (job_id, op_id, created_at, updated_at, expires_at,
-              deleted_at, seq)
-            VALUES (?1, ?2, ?5, ?3, ?4, ?3, ${CURRENT_SEQ})
-            ON CONFLICT (job_id) DO UPDATE SET deleted_at = excluded.deleted_at,
-              updated_at = excluded.updated_at, op_id = excluded.op_id,
-              expires_at = excluded.expires_at, seq = excluded.seq,
-              data_bytes = 0, data_gzip_bytes = 0, data_chunks = 0
-            WHERE (excluded.updated_at, excluded.op_id) > (veo_jobs.updated_at, veo_jobs.op_id)`,
-          params: [jobId, opId, at, at + ttlMs, new Date(at).toISOString()],
-        },
-        {
-          sql: `DELETE FROM veo_job_chunks WHERE job_id = ?1 AND ${WON_HERE}`,
-          params: [jobId, opId],
-        },
-        {
-          sql: `DELETE FROM veo_job_data WHERE job_id = ?1 AND ${WON_HERE}`,
-          params: [jobId, opId],
-        },
-        ...cleanupStatements(now()),
-        {
-          sql: `SELECT ${INFO_COLUMNS}, op_id, deleted_at FROM veo_jobs WHERE job_id = ?1`,
-          params: [jobId],
-        },
-      ]);
-      const current = results.at(-1)?.rows[0];
-      if (!current) return null;
-      const deletedAt = typeof current.deleted_at === 'number' ? current.deleted_at : null;
+      const versions = current ? rowVersions(current) : {};
       return {
-        jobId,
-        applied: current.op_id === opId,
-        deletedAt,
-        job: deletedAt === null ? rowToInfo(current) : null,
+        job: current && isLive(versions) ? rowToInfo(current) : null,
+        applied: op.applied,
+        deletedUpTo: versions.deletedUpTo ?? null,
       };
     },
 
-    async clearJobs(before, opId) {
+    async deleteJob(jobId, upTo, opId) {
+      const at = now();
+      const bodyHash = sha256(`delete\n${jobId}\n${upTo ?? ''}`);
       const results = await executor.batch([
-        BUMP_SEQ,
+        ...beginOp(jobId, opId, bodyHash, at + ttlMs),
+        upTo === undefined
+          ? {
+              // The plan's clients: whatever the server holds now.
+              sql: `UPDATE veo_jobs SET ${tombstoneSet('veo_jobs.version', { opId: '?2', deletedAt: '?4', expiresAt: '?6' })}
+                WHERE job_id = ?1 AND ${FIRST_ARRIVAL} AND ${LIVE} AND ${advances('veo_jobs.version')}`,
+              params: [jobId, opId, null, at, null, at + ttlMs],
+            }
+          : {
+              // A job the server has not seen yet gets a tombstone too: its save may still be on
+              // the way (a retry, a slow request), and must then lose to this delete.
+              sql: `INSERT INTO veo_jobs (job_id, op_id, created_at, updated_at, expires_at,
+                  deleted_at, seq, version, deleted_up_to)
+                SELECT ?1, ?2, ?5, ?4, ?6, ?4, ${CURRENT_SEQ}, '', ?3
+                WHERE ${FIRST_ARRIVAL} AND ?3 > ${HORIZON}
+                ON CONFLICT (job_id) DO UPDATE SET ${tombstoneSet('?3', { opId: '?2', deletedAt: '?4', expiresAt: '?6' })}
+                WHERE ${advances('?3')}`,
+              params: [jobId, opId, upTo, at, new Date(at).toISOString(), at + ttlMs],
+            },
+        ...dropDeadData().map((statement) => ({ ...statement, params: [opId] })),
+        // Applied: this delete ended the job (a newer write that outlives it means it lost).
+        finishOp(
+          `EXISTS (SELECT 1 FROM veo_jobs
+            WHERE job_id = ?1 AND op_id = ?2 AND seq = ${CURRENT_SEQ} AND NOT ${LIVE})`,
+          [jobId, opId],
+        ),
+        ...cleanupStatements(at),
+        readOp(opId),
         {
-          sql: `UPDATE veo_jobs SET deleted_at = ?2, updated_at = ?2, op_id = ?1,
-              expires_at = ?3, seq = ${CURRENT_SEQ},
-              data_bytes = 0, data_gzip_bytes = 0, data_chunks = 0
-            WHERE deleted_at IS NULL AND updated_at <= ?2 AND (?2, ?1) > (updated_at, op_id)`,
-          params: [opId, before, before + ttlMs],
+          sql: `SELECT ${INFO_COLUMNS}, deleted_at, deleted_up_to FROM veo_jobs
+            WHERE job_id = ?1 AND expires_at > ?2`,
+          params: [jobId, at],
         },
-        {
-          sql: `DELETE FROM veo_job_chunks WHERE job_id IN
-            (SELECT job_id FROM veo_jobs WHERE seq = ${CURRENT_SEQ} AND op_id = ?1)`,
-          params: [opId],
-        },
-        {
-          sql: `DELETE FROM veo_job_data WHERE job_id IN
-            (SELECT job_id FROM veo_jobs WHERE seq = ${CURRENT_SEQ} AND op_id = ?1)`,
-          params: [opId],
-        },
-        ...cleanupStatements(now()),
       ]);
-      return { cleared: results[1]?.changes ?? 0, before };
+      const op = checkOp(results.at(-2)?.rows[0], opId, bodyHash);
+      const current = results.at(-1)?.rows[0];
+      const versions = current ? rowVersions(current) : {};
+      const live = current !== undefined && isLive(versions);
+      return {
+        jobId,
+        applied: op.applied,
+        deletedAt:
+          current && !live && typeof current.deleted_at === 'number' ? current.deleted_at : null,
+        job: live ? rowToInfo(current) : null,
+        deletedUpTo: versions.deletedUpTo ?? null,
+      };
+    },
+
+    async clearJobs(spec, opId) {
+      const at = now();
+      const bodyHash = sha256(
+        'seen' in spec
+          ? `clear\n${JSON.stringify(Object.entries(spec.seen).sort(([a], [b]) => (a < b ? -1 : 1)))}`
+          : `clear-before\n${spec.before}`,
+      );
+      const firstArrival = `(SELECT applied IS NULL FROM veo_ops WHERE op_id = ?1)`;
+      const by = { opId: '?1', deletedAt: '?2', expiresAt: '?4' };
+      const cover: SqlStatement =
+        'seen' in spec
+          ? {
+              // Exactly what the device held: each listed job's tombstone moves up to the
+              // version the device had (a job the server never saw gets its tombstone too).
+              sql: `INSERT INTO veo_jobs (job_id, op_id, created_at, updated_at, expires_at,
+                  deleted_at, seq, version, deleted_up_to)
+                SELECT seen.key, ?1, ?3, ?2, ?4, ?2, ${CURRENT_SEQ}, '', seen.value
+                FROM json_each(?5) AS seen
+                WHERE ${firstArrival} AND seen.value > ${HORIZON}
+                ON CONFLICT (job_id) DO UPDATE SET ${tombstoneSet('excluded.deleted_up_to', by)}
+                WHERE ${advances('excluded.deleted_up_to')}`,
+              params: [opId, at, new Date(at).toISOString(), at + ttlMs, JSON.stringify(spec.seen)],
+            }
+          : {
+              // The plan's clients: every job's versions up to the end of millisecond `before`.
+              sql: `UPDATE veo_jobs SET ${tombstoneSet('?5', by)}
+                WHERE ${firstArrival} AND ${LIVE} AND ${advances('?5')} AND ?5 > ${HORIZON}`,
+              params: [opId, at, null, at + ttlMs, lastVersionAt(spec.before)],
+            };
+      const results = await executor.batch([
+        ...beginOp('*', opId, bodyHash, at + ttlMs),
+        cover,
+        ...dropDeadData().map((statement) => ({ ...statement, params: [opId] })),
+        {
+          sql: `SELECT COUNT(*) AS cleared FROM veo_jobs
+            WHERE seq = ${CURRENT_SEQ} AND op_id = ?1 AND deleted_at = ?2 AND ${firstArrival}`,
+          params: [opId, at],
+        },
+        finishOp('1', ['*', opId]),
+        ...cleanupStatements(at),
+        readOp(opId),
+      ]);
+      checkOp(results.at(-1)?.rows[0], opId, bodyHash);
+      const cleared = numberColumn(results[5]?.rows[0], 'cleared');
+      return { cleared, before: 'before' in spec ? spec.before : null };
     },
 
     async cleanupExpired() {
       const results = await executor.batch(cleanupStatements(now()));
-      return { removed: results.at(-1)?.changes ?? 0 };
+      return { removed: results.at(-2)?.changes ?? 0 };
     },
   };
+}
+
+/** A row's versions, as the merge rule reads them. */
+function rowVersions(row: SqlRow): JobVersions {
+  const version =
+    typeof row.version === 'string' && row.version !== '' ? (row.version as Version) : undefined;
+  const deletedUpTo =
+    typeof row.deleted_up_to === 'string' ? (row.deleted_up_to as Version) : undefined;
+  return { version, deletedUpTo };
 }
 
 function rowToInfo(row: SqlRow): CachedVeoJobInfo {
@@ -404,6 +592,7 @@ function rowToInfo(row: SqlRow): CachedVeoJobInfo {
     updatedAt: row.updated_at,
     error: parseErrorJson(row.error_json),
     expiresAt: row.expires_at,
+    version: row.version,
   });
   if (!parsed.success) {
     throw new CorruptJobError(`Stored job ${String(row.job_id)} does not match the job schema`, {

@@ -2,7 +2,8 @@ import 'server-only';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import * as z from 'zod';
-import { cursorSchema, type JobResponse } from '@/lib/shared/api-types';
+import { clearRequestSchema, cursorSchema, type JobResponse } from '@/lib/shared/api-types';
+import { lastVersionAt, versionSchema, versionWall, type Version } from '@/lib/shared/version';
 import {
   epochMsSchema,
   jobIdSchema,
@@ -118,6 +119,11 @@ export function createJobsApi(deps: JobsApiDeps) {
     }
   }
 
+  /** A version is as much a claim about time as `updatedAt`: no further ahead of this clock. */
+  function assertVersionNotInFuture(version: Version, name: string): void {
+    assertNotInFuture(versionWall(version), name);
+  }
+
   function methodNotAllowed(allow: readonly string[]): Response {
     return new ApiError('method_not_allowed', `Use one of: ${allow.join(', ')}`, undefined, {
       allow: allow.join(', '),
@@ -144,14 +150,32 @@ export function createJobsApi(deps: JobsApiDeps) {
       });
     },
 
-    /** `DELETE /api/veo/jobs[?before=MS]` */
+    /**
+     * `DELETE /api/veo/jobs` with `{ seen }` (a device: exactly what it held), or
+     * `[?before=MS]` without a body (the plan's clients: every job up to that millisecond).
+     */
     clear(request: Request): Promise<Response> {
       return answer(async () => {
         await authorize(request, true);
-        const before = parseTimeParam(request, 'before');
         const opId = parseOpId(request);
         const store = await deps.getStore();
-        return jsonResponse(await store.clearJobs(before, opId));
+        if (!hasBody(request)) {
+          const before = parseTimeParam(request, 'before');
+          return jsonResponse(await store.clearJobs({ before }, opId));
+        }
+        const parsed = clearRequestSchema.safeParse(
+          await readJsonBody(request, { maxWireBytes: 1024 * 1024, maxJsonBytes: 4 * 1024 * 1024 }),
+        );
+        if (!parsed.success) {
+          throw ApiError.fromZod(
+            'validation_failed',
+            'Send { "seen": { jobId: version } }',
+            parsed.error,
+          );
+        }
+        for (const version of Object.values(parsed.data.seen))
+          assertVersionNotInFuture(version, 'seen');
+        return jsonResponse(await store.clearJobs({ seen: parsed.data.seen }, opId));
       });
     },
 
@@ -209,26 +233,39 @@ export function createJobsApi(deps: JobsApiDeps) {
           ]);
         }
         assertNotInFuture(job.updatedAt, 'updatedAt');
+        if (job.version !== undefined) assertVersionNotInFuture(job.version, 'version');
         const store = await deps.getStore();
         return jsonResponse(await refuseDeepNesting(() => store.upsertJob(job, opId)));
       });
     },
 
-    /** `DELETE /api/veo/jobs/:jobId[?at=MS]` */
+    /**
+     * `DELETE /api/veo/jobs/:jobId?seen=VERSION` (a device: the version it deleted), `?at=MS`
+     * (the plan's clients: versions up to that millisecond), or neither (what the server holds).
+     */
     remove(request: Request, rawJobId: string): Promise<Response> {
       return answerItem(request, async () => {
         await authorize(request, true);
         const jobId = parseJobId(rawJobId);
-        const at = parseTimeParam(request, 'at');
+        const params = new URL(request.url).searchParams;
+        let upTo: Version | undefined;
+        const seen = params.get('seen');
+        if (seen !== null) {
+          const parsed = versionSchema.safeParse(seen);
+          if (!parsed.success)
+            throw ApiError.fromZod(
+              'invalid_request',
+              'The seen parameter is not valid',
+              parsed.error,
+            );
+          assertVersionNotInFuture(parsed.data, 'seen');
+          upTo = parsed.data;
+        } else if (params.has('at')) {
+          upTo = lastVersionAt(parseTimeParam(request, 'at'));
+        }
         const opId = parseOpId(request);
         const store = await deps.getStore();
-        const result = await store.deleteJob(jobId, at, opId);
-        if (!result)
-          throw new ApiError(
-            'not_found',
-            `There is no job ${jobId} (or the delete is older than the job's lifetime)`,
-          );
-        return jsonResponse(result);
+        return jsonResponse(await store.deleteJob(jobId, upTo, opId));
       });
     },
 
@@ -258,6 +295,13 @@ export async function asItemAnswer(request: Request, response: Response): Promis
   headers.set('content-length', String(packed.byteLength));
   headers.set('vary', 'accept-encoding');
   return new Response(new Uint8Array(packed), { status: response.status, headers });
+}
+
+/** Whether a request carries a body (a DELETE from the plan's clients has none). */
+function hasBody(request: Request): boolean {
+  const length = request.headers.get('content-length');
+  if (length !== null) return Number(length) > 0;
+  return request.body !== null && request.headers.has('content-type');
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import * as z from 'zod';
 import { epochMsSchema, jobIdSchema, jobInfoSchema, jobSchema } from './job-schema';
+import { versionSchema } from './version';
 
 /** The base path of the jobs API. */
 export const JOBS_API_PATH = '/api/veo/jobs';
@@ -49,7 +50,12 @@ export const jobListResponseSchema = z.object({
 });
 export type JobListResponse = z.infer<typeof jobListResponseSchema>;
 
-export const deletedJobSchema = z.object({ jobId: jobIdSchema, deletedAt: epochMsSchema });
+/** A job that is gone: when (server time, ms), and the tombstone that ended it. */
+export const deletedJobSchema = z.object({
+  jobId: jobIdSchema,
+  deletedAt: epochMsSchema,
+  deletedUpTo: versionSchema,
+});
 export type DeletedJob = z.infer<typeof deletedJobSchema>;
 
 /**
@@ -77,6 +83,8 @@ export type JobResponse = z.infer<typeof jobResponseSchema>;
 export const upsertResponseSchema = z.object({
   job: jobInfoSchema.nullable(),
   applied: z.boolean(),
+  /** The job's tombstone on the server, if a delete or clear ever covered a version of it. */
+  deletedUpTo: versionSchema.nullable(),
 });
 export type UpsertResponse = z.infer<typeof upsertResponseSchema>;
 
@@ -86,13 +94,26 @@ export const deleteResponseSchema = z.object({
   applied: z.boolean(),
   deletedAt: epochMsSchema.nullable(),
   job: jobInfoSchema.nullable(),
+  deletedUpTo: versionSchema.nullable(),
 });
 export type DeleteResponse = z.infer<typeof deleteResponseSchema>;
+
+/**
+ * The body of `DELETE /api/veo/jobs` from a device: what it held when the user cleared, job by
+ * job — the clear covers exactly those versions. Without a body, `?before=MS` covers every job
+ * whose version is from that millisecond or earlier (the plan's clients).
+ */
+export const clearRequestSchema = z.strictObject({
+  seen: z.record(jobIdSchema, versionSchema).refine((seen) => Object.keys(seen).length <= 10_000, {
+    message: 'at most 10,000 jobs per clear',
+  }),
+});
+export type ClearRequest = z.infer<typeof clearRequestSchema>;
 
 /** `DELETE /api/veo/jobs` */
 export const clearResponseSchema = z.object({
   cleared: z.number().int().nonnegative(),
-  before: epochMsSchema,
+  before: epochMsSchema.nullable(),
 });
 export type ClearResponse = z.infer<typeof clearResponseSchema>;
 
@@ -109,6 +130,7 @@ export const API_ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'too_many_requests',
+  'idempotency_conflict',
   'access_not_configured',
   'store_unavailable',
   'internal_error',

@@ -3,6 +3,7 @@
  * type, the TypeScript type inferred beside it. Shared code: no DOM, no Node API, no env.
  */
 import * as z from 'zod';
+import { versionSchema } from './version';
 
 /** How long a job lives after its last update unless configured otherwise: 30 days (ms). */
 export const DEFAULT_JOB_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -45,8 +46,10 @@ export const jobInfoSchema = z.strictObject({
   hasScript: z.boolean().default(false),
   /** When the job was created, as the plan's ISO 8601 string. */
   createdAt: z.iso.datetime({ offset: true }),
-  /** The job's version for last-writer-wins (ms). */
+  /** When the job was last saved (ms), as people are shown it. Who wins is decided by `version`. */
   updatedAt: epochMsSchema,
+  /** The causal version of this write (lib/shared/version.ts): the merge rule compares these. */
+  version: versionSchema,
   /** The pipeline's error (any JSON), or null. */
   error: z.json().nullable().default(null),
   /** When the job disappears from every list (ms). The server caps it at updatedAt + its TTL. */
@@ -74,7 +77,11 @@ export type CachedVeoJob = z.infer<typeof jobSchema>;
  * A job as a writer sends it: `expiresAt` may be left out (the server then uses its TTL), every
  * column with a default in the plan's schema may be left out too.
  */
-export const jobInputSchema = jobSchema.extend({ expiresAt: epochMsSchema.optional() });
+export const jobInputSchema = jobSchema.extend({
+  expiresAt: epochMsSchema.optional(),
+  /** A device's own causal version; without one (the plan's clients) the server issues one. */
+  version: versionSchema.optional(),
+});
 export type CachedVeoJobInput = z.input<typeof jobInputSchema>;
 export type ParsedJobInput = z.output<typeof jobInputSchema>;
 

@@ -100,7 +100,7 @@ function random(seed: number): () => number {
 }
 
 /** Generates a job. 200 scenes come to about 3.6 MB of JSON (0.9 MB gzip), as real pipeline output does. */
-export function generateSampleJob(options: SampleJobOptions = {}): CachedVeoJob {
+export function generateSampleJob(options: SampleJobOptions = {}): Omit<CachedVeoJob, 'version'> {
   const seed = options.seed ?? 1;
   const rand = random(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)] as T;

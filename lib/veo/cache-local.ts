@@ -79,7 +79,7 @@ export function legacyEntryToJob(
   key: string,
   raw: string,
   now: number,
-): { ok: true; job: CachedVeoJob } | { ok: false; reason: string } {
+): { ok: true; job: Omit<CachedVeoJob, 'version'> } | { ok: false; reason: string } {
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -105,7 +105,8 @@ export function legacyEntryToJob(
       typeof fields.expiresAt === 'number' ? fields.expiresAt : updatedAt + DEFAULT_JOB_TTL_MS,
     data: fields.data ?? {},
   };
-  const job = jobSchema.safeParse(candidate);
+  // The old cache knew no versions: the import gives each job one (a new write of this device).
+  const job = jobSchema.omit({ version: true }).safeParse(candidate);
   if (!job.success)
     return {
       ok: false,
@@ -128,7 +129,7 @@ export interface LegacyImportResult {
  * and only removed). Entries that cannot be read stay where they are: nothing is lost.
  */
 export async function importLegacyJobs(
-  importJobs: (jobs: readonly CachedVeoJob[]) => Promise<JobId[]>,
+  importJobs: (jobs: readonly Omit<CachedVeoJob, 'version'>[]) => Promise<JobId[]>,
   storage = defaultStorage(),
   now: number = Date.now(),
 ): Promise<LegacyImportResult> {

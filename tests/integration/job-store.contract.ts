@@ -5,6 +5,7 @@ import type { D1Executor, StatementResult } from '@/lib/server/d1/executor';
 import { CHUNK_BASE64_CHARS, MAX_DOCUMENT_GZIP_BYTES } from '@/lib/server/job-document';
 import {
   DEFAULT_JOB_TTL_MS,
+  IdempotencyConflictError,
   JobTooLargeError,
   createJobStore,
   type JobStore,
@@ -12,6 +13,7 @@ import {
 import { jobResponseSchema } from '@/lib/shared/api-types';
 import { jobInputSchema, type CachedVeoJob } from '@/lib/shared/job-schema';
 import { generateSampleJob } from '@/lib/shared/sample-job';
+import { formatVersion, lastVersionAt } from '@/lib/shared/version';
 
 /** What a driver under test provides: an executor on a migrated database, and its teardown. */
 export interface DriverUnderTest {
@@ -23,12 +25,16 @@ export interface DriverUnderTest {
 
 const T0 = 1_800_000_000_000;
 
-/** A small valid job, as a writer would send it. */
+/** The version a device ("dev-a" unless named) gives a write at `ms`. */
+export const v = (ms: number, node = 'dev-a', counter = 0) => formatVersion(ms, counter, node);
+
+/** A small valid job, as a device would send it: its version from its time, unless given. */
 export function smallJob(jobId: string, updatedAt: number, extra: Partial<CachedVeoJob> = {}) {
   return jobInputSchema.parse({
     jobId,
     createdAt: new Date(updatedAt).toISOString(),
     updatedAt,
+    version: v(updatedAt),
     sceneCount: 1,
     data: {
       scenes: [{ prompt: `scene of ${jobId} at ${updatedAt}` }],
@@ -37,6 +43,16 @@ export function smallJob(jobId: string, updatedAt: number, extra: Partial<Cached
     },
     ...extra,
   });
+}
+
+/** The data-converting statements (UPDATE …) of a migration file, to run on rows a test made. */
+async function migrationUpdates(name: string) {
+  const { readMigrations } = await import('@/lib/server/d1/migrations');
+  const migration = (await readMigrations()).find((m) => m.name === name);
+  if (!migration) throw new Error(`no migration ${name}`);
+  return migration.statements
+    .filter((sql) => sql.startsWith('UPDATE veo_jobs'))
+    .map((sql) => ({ sql, params: [] }));
 }
 
 function decode(gzip: Uint8Array): CachedVeoJob {
@@ -69,7 +85,8 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
         { sql: 'DELETE FROM veo_job_chunks', params: [] },
         { sql: 'DELETE FROM veo_job_data', params: [] },
         { sql: 'DELETE FROM veo_jobs', params: [] },
-        { sql: 'UPDATE veo_sync_state SET seq = 1, purged_seq = 0', params: [] },
+        { sql: 'DELETE FROM veo_ops', params: [] },
+        { sql: "UPDATE veo_sync_state SET seq = 1, purged_seq = 0, horizon = ''", params: [] },
       ]);
       const recording: D1Executor = {
         async batch(statements, signal) {
@@ -134,7 +151,14 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
       await store.upsertJob(jobInputSchema.parse(job), 'op-1');
       const stored = await store.getJob('doc');
       expect(stored).not.toBeNull();
-      expect(decode(stored!.gzip)).toEqual({ ...job, expiresAt: T0 + DEFAULT_JOB_TTL_MS });
+      const document = decode(stored!.gzip);
+      // A write without a version (the plan's clients) gets one from the server's clock.
+      expect(document).toEqual({
+        ...job,
+        version: document.version,
+        expiresAt: T0 + DEFAULT_JOB_TTL_MS,
+      });
+      expect(document.version).toMatch(/^\d{15}\.\d{6}\.s[0-9a-f]{12}$/);
       expect(await store.getJob('missing')).toBeNull();
     });
 
@@ -179,17 +203,42 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
     it('applies last-writer-wins on updatedAt, and reports the winner to the loser', async () => {
       const newer = await store.upsertJob(smallJob('lww', T0 + 10, { videoId: 'newer' }), 'op-b');
       const older = await store.upsertJob(smallJob('lww', T0, { videoId: 'older' }), 'op-c');
-      expect(older).toEqual({ applied: false, job: newer.job });
+      expect(older).toEqual({ applied: false, job: newer.job, deletedUpTo: null });
       expect((await store.listJobs()).jobs[0]?.videoId).toBe('newer');
     });
 
-    it('breaks an updatedAt tie by op id, the same way whatever the arrival order', async () => {
-      await store.upsertJob(smallJob('tie', T0, { videoId: 'from-a' }), 'op-a');
-      const b = await store.upsertJob(smallJob('tie', T0, { videoId: 'from-b' }), 'op-b');
-      expect(b.applied).toBe(true);
-      const a = await store.upsertJob(smallJob('tie', T0, { videoId: 'from-a' }), 'op-a2');
-      expect(a.applied).toBe(false);
+    it('orders two devices’ writes of the same millisecond by version, whatever the arrival order', async () => {
+      // Same updatedAt, same counter: the node ids decide, the same way on every replica.
+      const fromA = smallJob('tie', T0, { videoId: 'from-a', version: v(T0, 'dev-a') });
+      const fromB = smallJob('tie', T0, { videoId: 'from-b', version: v(T0, 'dev-b') });
+      await store.upsertJob(fromA, 'op-a');
+      expect((await store.upsertJob(fromB, 'op-b')).applied).toBe(true);
       expect((await store.listJobs()).jobs[0]?.videoId).toBe('from-b');
+      await store.upsertJob(
+        smallJob('tie2', T0, { videoId: 'from-b', version: v(T0, 'dev-b') }),
+        'op-b2',
+      );
+      expect(
+        (
+          await store.upsertJob(
+            smallJob('tie2', T0, { videoId: 'from-a', version: v(T0, 'dev-a') }),
+            'op-a2',
+          )
+        ).applied,
+      ).toBe(false);
+      expect((await store.listJobs()).jobs.find((j) => j.jobId === 'tie2')?.videoId).toBe('from-b');
+    });
+
+    it('refuses an op id used again for another body, and changes nothing', async () => {
+      await store.upsertJob(smallJob('idem', T0), 'op-1');
+      await expect(store.upsertJob(smallJob('idem', T0 + 1), 'op-1')).rejects.toThrow(
+        IdempotencyConflictError,
+      );
+      expect((await store.listJobs()).jobs.map((j) => j.updatedAt)).toEqual([T0]);
+      await expect(store.deleteJob('idem', lastVersionAt(T0 + 5), 'op-1')).rejects.toThrow(
+        IdempotencyConflictError,
+      );
+      expect(await store.getJob('idem')).not.toBeNull();
     });
 
     it('treats a replayed op as a no-op that reports applied', async () => {
@@ -204,8 +253,15 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
 
     it('tombstones a delete: the job leaves the list, and get returns null', async () => {
       await store.upsertJob(smallJob('del', T0), 'op-1');
-      const result = await store.deleteJob('del', T0 + 5, 'op-2');
-      expect(result).toEqual({ jobId: 'del', applied: true, deletedAt: T0 + 5, job: null });
+      clock = T0 + 7;
+      const result = await store.deleteJob('del', lastVersionAt(T0 + 5), 'op-2');
+      expect(result).toEqual({
+        jobId: 'del',
+        applied: true,
+        deletedAt: T0 + 7,
+        job: null,
+        deletedUpTo: lastVersionAt(T0 + 5),
+      });
       expect((await store.listJobs()).jobs).toEqual([]);
       expect(await store.getJob('del')).toBeNull();
       const chunks = await driver.executor.batch([
@@ -216,9 +272,9 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
 
     it('never resurrects a deleted job with an older upsert replayed after the delete', async () => {
       await store.upsertJob(smallJob('zombie', T0), 'op-1');
-      await store.deleteJob('zombie', T0 + 10, 'op-2');
+      await store.deleteJob('zombie', lastVersionAt(T0 + 10), 'op-2');
       const replay = await store.upsertJob(smallJob('zombie', T0 + 5), 'op-3');
-      expect(replay).toEqual({ applied: false, job: null });
+      expect(replay).toEqual({ applied: false, job: null, deletedUpTo: lastVersionAt(T0 + 10) });
       expect((await store.listJobs()).jobs).toEqual([]);
       expect(await store.getJob('zombie')).toBeNull();
       // A genuinely newer write does bring it back.
@@ -229,7 +285,7 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
 
     it('does not delete a job that was updated after the delete was made', async () => {
       await store.upsertJob(smallJob('busy', T0 + 10), 'op-1');
-      const result = await store.deleteJob('busy', T0, 'op-2');
+      const result = await store.deleteJob('busy', lastVersionAt(T0), 'op-2');
       expect(result).toMatchObject({
         jobId: 'busy',
         applied: false,
@@ -240,11 +296,12 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
     });
 
     it('tombstones a job it has not seen yet, so that its save arriving later loses', async () => {
-      expect(await store.deleteJob('ghost', T0 + 10, 'op-del')).toEqual({
+      expect(await store.deleteJob('ghost', lastVersionAt(T0 + 10), 'op-del')).toEqual({
         jobId: 'ghost',
         applied: true,
-        deletedAt: T0 + 10,
+        deletedAt: T0,
         job: null,
+        deletedUpTo: lastVersionAt(T0 + 10),
       });
       expect((await store.upsertJob(smallJob('ghost', T0), 'op-late-save')).applied).toBe(false);
       expect(await store.getJob('ghost')).toBeNull();
@@ -255,7 +312,7 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
       await store.upsertJob(smallJob('before-1', T0 - 10), 'op-1');
       await store.upsertJob(smallJob('before-2', T0), 'op-2');
       await store.upsertJob(smallJob('after', T0 + 10), 'op-3');
-      const result = await store.clearJobs(T0, 'op-clear');
+      const result = await store.clearJobs({ before: T0 }, 'op-clear');
       expect(result).toEqual({ cleared: 2, before: T0 });
       expect((await store.listJobs()).jobs.map((j) => j.jobId)).toEqual(['after']);
       // An older write of a cleared job, replayed later, stays cleared.
@@ -268,7 +325,7 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
       await store.upsertJob(smallJob('y', T0), 'op-2');
       const { cursor } = await store.listJobs();
       await store.upsertJob(smallJob('x', T0 + 1, { videoId: 'x2' }), 'op-3');
-      await store.deleteJob('y', T0 + 2, 'op-4');
+      await store.deleteJob('y', lastVersionAt(T0 + 2), 'op-4');
       await store.upsertJob(smallJob('z', T0 + 3), 'op-5');
       const changes = await store.listChanges(cursor);
       expect(changes.reset).toBe(false);
@@ -276,7 +333,9 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
         ['z', ''],
         ['x', 'x2'],
       ]);
-      expect(changes.deleted).toEqual([{ jobId: 'y', deletedAt: T0 + 2 }]);
+      expect(changes.deleted).toEqual([
+        { jobId: 'y', deletedAt: T0, deletedUpTo: lastVersionAt(T0 + 2) },
+      ]);
       expect(Number(changes.cursor)).toBeGreaterThan(Number(cursor));
       const none = await store.listChanges(changes.cursor);
       expect(none).toEqual({ jobs: [], deleted: [], cursor: changes.cursor, reset: false });
@@ -298,7 +357,7 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
       expect((await store.listJobs()).jobs.map((j) => j.jobId)).toEqual(['lasting']);
       expect(await store.getJob('brief')).toBeNull();
       expect((await store.listChanges(cursor)).deleted).toEqual([
-        { jobId: 'brief', deletedAt: T0 + 1000 },
+        { jobId: 'brief', deletedAt: T0 + 1000, deletedUpTo: v(T0 + 1) },
       ]);
       await store.upsertJob(smallJob('other', T0 + 1000), 'op-4');
       const rows = await driver.executor.batch([
@@ -312,6 +371,7 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
       expect(await store.upsertJob(smallJob('stale', T0), 'op-1')).toEqual({
         applied: false,
         job: null,
+        deletedUpTo: null,
       });
       expect((await store.listJobs()).jobs).toEqual([]);
     });
@@ -319,7 +379,7 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
     it('purges tombstones after the TTL and sends older cursors back to the full list', async () => {
       await store.upsertJob(smallJob('gone', T0), 'op-1');
       const { cursor } = await store.listJobs();
-      await store.deleteJob('gone', T0 + 1, 'op-2');
+      await store.deleteJob('gone', lastVersionAt(T0 + 1), 'op-2');
       await store.upsertJob(smallJob('stays', T0 + 2), 'op-3');
       clock = T0 + 1 + DEFAULT_JOB_TTL_MS;
       expect(await store.cleanupExpired()).toEqual({ removed: 1 });
@@ -345,7 +405,12 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
       expect(rows[0]?.rows[0]?.n).toBeGreaterThan(1);
       expect(rows[0]?.rows[0]?.longest).toBeLessThanOrEqual(CHUNK_BASE64_CHARS);
       const stored = await store.getJob('huge');
-      expect(decode(stored!.gzip)).toEqual({ ...job, expiresAt: T0 + DEFAULT_JOB_TTL_MS });
+      const document = decode(stored!.gzip);
+      expect(document).toEqual({
+        ...job,
+        version: document.version,
+        expiresAt: T0 + DEFAULT_JOB_TTL_MS,
+      });
     });
 
     it('refuses a job whose gzip would be too large to serve, and writes nothing', async () => {
@@ -371,6 +436,8 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
           sql: "INSERT INTO veo_job_data (job_id, data_compressed) VALUES ('legacy', ?1)",
           params: [compressed],
         },
+        // What migration 0004 does to rows written before it.
+        ...(await migrationUpdates('0004_causal_versions.sql')),
       ]);
       const stored = await store.getJob('legacy');
       expect(decode(stored!.gzip).data).toEqual(data);
@@ -395,8 +462,8 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
       await store.upsertJob(smallJob('job-4', T0 + 101), 'op-y');
       await store.listChanges(cursor);
       expect(lastCall().rowsRead).toBeLessThanOrEqual(3);
-      await store.deleteJob('job-5', T0 + 102, 'op-z');
-      await store.clearJobs(T0 + 200, 'op-c');
+      await store.deleteJob('job-5', lastVersionAt(T0 + 102), 'op-z');
+      await store.clearJobs({ before: T0 + 200 }, 'op-c');
       expect(driver.requestCount() - before).toBe(8);
     });
   });

@@ -18,15 +18,18 @@ import {
 import { generateSampleJob } from '@/lib/shared/sample-job';
 import { startD1RestServer } from '../support/d1-rest-server';
 import { createTestD1, type TestD1 } from '../support/miniflare-d1';
+import { formatVersion, lastVersionAt } from '@/lib/shared/version';
 
 const T0 = 1_800_000_000_000;
 const BASE = 'http://localhost/api/veo/jobs';
 
+/** A job as a device sends it: its version from its time (node "dev"), unless `extra` says. */
 function job(jobId: string, updatedAt: number, extra: Record<string, unknown> = {}) {
   return {
     jobId,
     createdAt: new Date(updatedAt).toISOString(),
     updatedAt,
+    version: formatVersion(updatedAt, 0, 'dev'),
     sceneCount: 1,
     data: { scenes: [{ prompt: `${jobId}@${updatedAt}` }], characters: [], script: 's' },
     ...extra,
@@ -136,7 +139,9 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
       await remove('a', `?at=${T0 + 1}`);
       const body = jobChangesResponseSchema.parse(await json(await list(`?since=${cursor}`)));
       expect(body.jobs.map((j) => j.jobId)).toEqual(['b']);
-      expect(body.deleted).toEqual([{ jobId: 'a', deletedAt: T0 + 1 }]);
+      expect(body.deleted).toEqual([
+        { jobId: 'a', deletedAt: T0, deletedUpTo: lastVersionAt(T0 + 1) },
+      ]);
       expect(body.reset).toBe(false);
     });
 
@@ -180,6 +185,35 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
       expect(after[1]).toEqual(before[1]);
     });
 
+    it('refuses an Idempotency-Key used again for another body with a 409, and changes nothing', async () => {
+      await put('k', { body: job('k', T0 - 10), opId: 'op-reused' });
+      const before = await snapshot();
+      await expectError(
+        await put('k', { body: job('k', T0 - 5, { videoId: 'other' }), opId: 'op-reused' }),
+        409,
+        'idempotency_conflict',
+      );
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it('gives a write without a version (the plan’s clients) one from the server clock', async () => {
+      const { version: _v, ...plain } = job('plain', T0 - 1000);
+      const first = upsertResponseSchema.parse(await json(await put('plain', { body: plain })));
+      expect(first.job?.version).toMatch(new RegExp(`^${String(T0).padStart(15, '0')}\\.`));
+      // A later plain write wins by arrival, whatever its updatedAt says.
+      const later = upsertResponseSchema.parse(
+        await json(
+          await put('plain', { body: { ...plain, updatedAt: T0 - 5000, videoId: 'later' } }),
+        ),
+      );
+      expect(later).toMatchObject({ applied: true, job: { videoId: 'later' } });
+    });
+
+    it('refuses a version more than a day ahead of the server clock', async () => {
+      const ahead = job('ahead', T0, { version: formatVersion(T0 + 2 * 86_400_000, 0, 'dev') });
+      await expectError(await put('ahead', { body: ahead }), 400, 'validation_failed');
+    });
+
     it('answers applied: false with the winner when a newer write already won', async () => {
       await put('w', { body: job('w', T0 + 10, { videoId: 'new' }), opId: 'op-new' });
       const body = upsertResponseSchema.parse(
@@ -196,7 +230,7 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
       const replay = upsertResponseSchema.parse(
         await json(await put('z', { body: job('z', T0 + 5), opId: 'op-3' })),
       );
-      expect(replay).toEqual({ applied: false, job: null });
+      expect(replay).toEqual({ applied: false, job: null, deletedUpTo: lastVersionAt(T0 + 10) });
       expect((await get('z')).status).toBe(404);
     });
 
@@ -215,7 +249,7 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
       expect(bytes.byteLength).toBeLessThan(4.5 * 1000 * 1000);
       expect(Number(served.headers.get('content-length'))).toBe(bytes.byteLength);
       const { job: back } = jobResponseSchema.parse(JSON.parse(gunzipSync(bytes).toString('utf8')));
-      expect(back).toEqual({ ...big, expiresAt: T0 + DEFAULT_JOB_TTL_MS });
+      expect(back).toEqual({ ...big, version: back?.version, expiresAt: T0 + DEFAULT_JOB_TTL_MS });
     });
 
     describe('refuses bad input with a clear 4xx and changes nothing', () => {
@@ -477,7 +511,13 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
     it('tombstones the job at `at`, or now', async () => {
       await put('d', { body: job('d', T0 - 10) });
       const body = deleteResponseSchema.parse(await json(await remove('d')));
-      expect(body).toEqual({ jobId: 'd', applied: true, deletedAt: T0, job: null });
+      expect(body).toEqual({
+        jobId: 'd',
+        applied: true,
+        deletedAt: T0,
+        job: null,
+        deletedUpTo: formatVersion(T0 - 10, 0, 'dev'),
+      });
     });
 
     it('keeps a job updated after `at`', async () => {
@@ -488,9 +528,33 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
     });
 
     it('tombstones a job it never had (its save may still be on the way)', async () => {
-      const body = deleteResponseSchema.parse(await json(await remove('never')));
-      expect(body).toEqual({ jobId: 'never', applied: true, deletedAt: T0, job: null });
+      const seen = formatVersion(T0 - 5, 0, 'dev');
+      const body = deleteResponseSchema.parse(await json(await remove('never', `?seen=${seen}`)));
+      expect(body).toEqual({
+        jobId: 'never',
+        applied: true,
+        deletedAt: T0,
+        job: null,
+        deletedUpTo: seen,
+      });
       expect((await get('never', {})).status).toBe(404);
+      const late = upsertResponseSchema.parse(
+        await json(await put('never', { body: job('never', T0 - 5) })),
+      );
+      expect(late.applied).toBe(false);
+      // Without `seen` or `at` (the plan's clients), a job the server never had: nothing to do.
+      const plain = deleteResponseSchema.parse(await json(await remove('unknown')));
+      expect(plain).toMatchObject({ applied: false, job: null, deletedUpTo: null });
+    });
+
+    it('covers exactly the version a device saw: a newer one stays', async () => {
+      await put('seen', { body: job('seen', T0 - 10) });
+      await put('seen', { body: job('seen', T0 - 5, { videoId: 'newer' }) });
+      const body = deleteResponseSchema.parse(
+        await json(await remove('seen', `?seen=${formatVersion(T0 - 10, 0, 'dev')}`)),
+      );
+      expect(body).toMatchObject({ applied: false, job: { videoId: 'newer' } });
+      expect((await get('seen')).status).toBe(200);
     });
 
     it.each(['abc', '-5', '1.5', String(T0 + 2 * 86_400_000)])('refuses at=%s', async (at) => {
@@ -513,6 +577,40 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
       expect(
         jobListResponseSchema.parse(await (await list()).json()).jobs.map((j) => j.jobId),
       ).toEqual(['late']);
+    });
+
+    it('clears exactly what a device held, from its { seen } body', async () => {
+      await put('held', { body: job('held', T0 - 100) });
+      await put('edited-since', { body: job('edited-since', T0 - 100) });
+      await put('edited-since', { body: job('edited-since', T0 - 50, { videoId: 'newer' }) });
+      await put('unseen', { body: job('unseen', T0 - 200) });
+      const seen = {
+        held: formatVersion(T0 - 100, 0, 'dev'),
+        'edited-since': formatVersion(T0 - 100, 0, 'dev'),
+      };
+      const response = await api.clear(request('DELETE', '', { body: { seen } }));
+      expect(clearResponseSchema.parse(await json(response))).toEqual({ cleared: 1, before: null });
+      expect(
+        jobListResponseSchema
+          .parse(await (await list()).json())
+          .jobs.map((j) => j.jobId)
+          .sort(),
+      ).toEqual(['edited-since', 'unseen']);
+      // An older write of the cleared job arriving later loses, as after a single delete.
+      const late = upsertResponseSchema.parse(
+        await json(await put('held', { body: job('held', T0 - 100, { videoId: 'late' }) })),
+      );
+      expect(late.applied).toBe(false);
+    });
+
+    it('refuses a { seen } body that is not a map of job ids to versions, and changes nothing', async () => {
+      await put('a', { body: job('a', T0 - 1) });
+      const snap = await snapshot();
+      for (const body of [{ seen: { a: 'yesterday' } }, { seen: [] }, { other: 1 }]) {
+        const response = await api.clear(request('DELETE', '', { body }));
+        expect(response.status).toBe(400);
+      }
+      expect(await snapshot()).toEqual(snap);
     });
 
     it('defaults `before` to now', async () => {

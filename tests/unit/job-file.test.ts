@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { generateSampleJob } from '@/lib/shared/sample-job';
+import { formatVersion } from '@/lib/shared/version';
 import { exportJob, parseJobFile, readJobFile } from '@/lib/veo/job-file';
 
 describe('job files', () => {
   it('round-trips an exported job through import', async () => {
-    const job = generateSampleJob({ jobId: 'file-1', sceneCount: 3 });
+    const job = {
+      ...generateSampleJob({ jobId: 'file-1', sceneCount: 3 }),
+      version: formatVersion(1, 0, 'dev'),
+    };
     const { name, blob } = exportJob(job);
     expect(name).toBe('veo-job-file-1.json');
     const result = await readJobFile(blob);

@@ -18,7 +18,7 @@ describe('two devices against one server', () => {
   });
   afterEach(async () => {
     await Promise.all([phone.client.close(), laptop.client.close()]);
-    await server.store.clearJobs(Date.now() + 60_000, `reset-${Date.now()}`);
+    await server.store.clearJobs({ before: Date.now() + 60_000 }, `reset-${Date.now()}`);
   });
 
   function open(): Tab {
@@ -98,18 +98,35 @@ describe('two devices against one server', () => {
     expect(await history(laptop)).toEqual(await history(phone));
   });
 
-  it('keeps a job deleted on one device while the other edited it earlier offline', async () => {
+  it('keeps a job deleted on one device when the other replays an edit the delete had seen', async () => {
     phone = open();
     laptop = open();
     await phone.client.saveJob(job('doomed', 'v1'));
     await syncBoth();
-    laptop.net.offline = true;
-    await laptop.client.saveJob(job('doomed', 'edited-before-delete'));
+    await laptop.client.saveJob(job('doomed', 'v2'));
+    await syncBoth();
+    // The phone has seen v2 and deletes it; the laptop's older write cannot bring it back.
     await phone.client.deleteJob('doomed');
     await phone.client.sync();
-    laptop.net.offline = false;
     await syncBoth();
     expect(await history(phone)).toEqual([]);
     expect(await history(laptop)).toEqual([]);
+  });
+
+  it('keeps an edit the deleting device had not seen: a delete covers what its device saw', async () => {
+    phone = open();
+    laptop = open();
+    await phone.client.saveJob(job('contested', 'v1'));
+    await syncBoth();
+    laptop.net.offline = true;
+    await laptop.client.saveJob(job('contested', 'edited-offline'));
+    await phone.client.deleteJob('contested');
+    await phone.client.sync();
+    laptop.net.offline = false;
+    await syncBoth();
+    // The phone deleted v1; the laptop's edit was made without seeing that delete, and is kept
+    // on both devices (docs/sync-rules.md: concurrent edit and delete).
+    expect(await history(phone)).toEqual(['contested:edited-offline:synced']);
+    expect(await history(laptop)).toEqual(await history(phone));
   });
 });

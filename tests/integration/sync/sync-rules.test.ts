@@ -67,7 +67,7 @@ describe('sync rules', () => {
         raw.getAll('outbox'),
       ]);
       raw.close();
-      expect(record?.info.jobId).toBe(id);
+      expect(record?.info?.jobId).toBe(id);
       expect(data?.blob).toBeInstanceOf(Blob);
       expect(ops.map((o) => [o.kind, o.jobId])).toEqual([['upsert', id]]);
 
@@ -137,20 +137,29 @@ describe('sync rules', () => {
   });
 
   describe('rule 3: deletes are tombstones', () => {
-    it('keeps a job deleted on one device deleted when another replays an older offline edit', async () => {
+    it('keeps a job deleted on one device deleted when another replays an older edit of it', async () => {
       const a = manualTab();
       const b = manualTab();
       const id = uniqueId('tomb');
       await a.client.saveJob(job(id));
       await a.client.drain();
       await b.client.pull();
-      b.net.offline = true;
-      // B edits while offline, A deletes later (its delete is newer).
-      await b.client.saveJob(job(id, { videoId: 'edited offline' }));
-      await new Promise((r) => setTimeout(r, 5));
+      await b.client.saveJob(job(id, { videoId: 'edited' }));
+      await b.client.drain();
+      const listed = (await b.client.listJobs()).find((j) => j.jobId === id);
+      expect(listed).toBeDefined();
+      const { syncState: _s, availableOffline: _a, ...edited } = listed!;
+      // A has seen B's edit when it deletes: the delete covers it.
+      await a.client.pull();
       await a.client.deleteJob(id);
       await a.client.drain();
-      b.net.offline = false;
+      // B's edit arrives again (a retry that was still on the way): it loses to the delete.
+      const replay = await fetch(`${server.origin}/api/veo/jobs/${id}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'idempotency-key': uniqueId('replay') },
+        body: JSON.stringify({ ...job(id, { videoId: 'edited' }), ...edited, data: {} }),
+      });
+      expect(((await replay.json()) as { applied: boolean }).applied).toBe(false);
       await b.client.sync();
       expect(await server.store.getJob(id)).toBeNull();
       expect((await b.client.listJobs()).map((j) => j.jobId)).not.toContain(id);
