@@ -13,7 +13,11 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['tests/unit/**/*.test.ts', 'tests/integration/**/*.test.ts'],
+    include: [
+      'tests/unit/**/*.test.ts',
+      'tests/integration/**/*.test.ts',
+      'tests/simulation/**/*.test.ts',
+    ],
     environment: 'node',
     setupFiles: ['tests/support/setup-indexeddb.ts'],
     testTimeout: 30_000,

@@ -94,7 +94,8 @@ export function createApiFallback(client: SyncClient) {
         return json({ queued: true, job: info }, 202);
       }
       if (request.method === 'DELETE' && jobId !== undefined) {
-        await client.deleteJob(jobId, { ...op, ...time('at') });
+        // Without `at`, the API deletes what exists now: every version up to this moment.
+        await client.deleteJob(jobId, { at: Date.now(), ...op, ...time('at') });
         return json({ queued: true, jobId }, 202);
       }
       if (request.method === 'DELETE') {

@@ -74,11 +74,8 @@ interface OpBase {
 export type OutboxOp =
   /** Sends the job's data of exactly `version` (the op's own version). */
   | (OpBase & { readonly kind: 'upsert'; readonly jobId: JobId })
-  /**
-   * Covers the job's versions up to `seen` (what this device deleted); without `seen`, whatever
-   * the server holds (a delete of a job this device never had, sent by a plain API caller).
-   */
-  | (OpBase & { readonly kind: 'delete'; readonly jobId: JobId; readonly seen?: Version })
+  /** Covers the job's versions up to `seen`: what this device deleted. */
+  | (OpBase & { readonly kind: 'delete'; readonly jobId: JobId; readonly seen: Version })
   /**
    * Clear-all: `seen` covers, job by job, what this device held; `before` (a plain API caller's
    * `?before=`) covers every job's versions up to that millisecond.

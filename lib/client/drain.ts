@@ -193,11 +193,11 @@ async function settle(
 ): Promise<void> {
   const tx = ctx.db.transaction(['outbox', 'jobs', 'jobData', 'deadLetters', 'meta'], 'readwrite');
   await completeOp(tx, op);
-  const changed: string[] = [];
+  // The job's sync state changed with its op, whatever the answer does to the replica.
+  const changed: string[] = op.kind === 'clear' ? [] : [op.jobId];
   if (op.kind !== 'clear') {
-    if (answer.deletedUpTo && (await mergeTombstone(tx, op.jobId, answer.deletedUpTo)))
-      changed.push(op.jobId);
-    if (answer.job && (await mergeWrite(tx, answer.job, ctx.now()))) changed.push(op.jobId);
+    if (answer.deletedUpTo) await mergeTombstone(tx, op.jobId, answer.deletedUpTo);
+    if (answer.job) await mergeWrite(tx, answer.job, ctx.now());
     const data = await tx.objectStore('jobData').get(op.jobId);
     if (uploadedGzip && data?.version === op.version && data.encoding === 'job-json') {
       // Keep the gzip the upload already paid for: the replica shrinks ~5× (rule 10).
@@ -205,5 +205,5 @@ async function settle(
     }
   }
   await tx.done;
-  ctx.onSettled({ jobIds: [...new Set(changed)], all: false });
+  ctx.onSettled({ jobIds: changed, all: false });
 }

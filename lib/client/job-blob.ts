@@ -9,7 +9,9 @@ import type { JobBlobEncoding } from './db';
 
 /** Serialises a job for storage. The only cost on the save path: JSON.stringify. */
 export function jobToBlob(job: CachedVeoJob): Blob {
-  return new Blob([JSON.stringify(job)], { type: 'application/json' });
+  // The version first: the drain checks it from the Blob's first bytes (hasVersion).
+  const { version, ...rest } = job;
+  return new Blob([JSON.stringify({ version, ...rest })], { type: 'application/json' });
 }
 
 /** gzip-compresses a Blob with the platform's CompressionStream. */
@@ -57,9 +59,8 @@ export async function uploadBody(
 }
 
 /**
- * Whether a stored job's JSON names `version`. Cheap: the version is in the first few hundred
- * bytes of what jobToBlob writes (the info fields come before `data`); a Blob without it is
- * read whole once, by the caller, to add it.
+ * Whether a stored job's JSON names `version`. Cheap: jobToBlob writes it first; a Blob without
+ * it (saved before versions) is read whole once, by the caller, to add it.
  */
 async function hasVersion(
   blob: Blob,
@@ -67,6 +68,6 @@ async function hasVersion(
   version: Version,
 ): Promise<boolean> {
   if (encoding === 'job-gzip') return (await blobToJob(blob, encoding)).version === version;
-  const head = await blob.slice(0, 4096).text();
-  return head.includes(`"version":"${version}"`);
+  const head = await blob.slice(0, 64).text();
+  return head.startsWith(`{"version":"${version}"`);
 }

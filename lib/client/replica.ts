@@ -219,7 +219,8 @@ export async function saveJobLocally(
 /**
  * Deletes a job here at once and queues its delete, in one transaction. The delete covers the
  * version this device holds — exactly what the user saw — or, for a caller's "delete unless
- * updated after `at`", every version up to that millisecond. A version above it stays live.
+ * updated after `at`", every version up to that millisecond. A version above it stays live. A
+ * job this device holds no version of is left alone: the delete would cover nothing.
  */
 export async function deleteJobLocally(
   db: VeoDb,
@@ -233,12 +234,14 @@ export async function deleteJobLocally(
   const remove = async () => {
     const record = await tx.objectStore('jobs').get(jobId);
     const seen = requestedAt !== undefined ? lastVersionAt(requestedAt) : liveInfo(record)?.version;
+    // Nothing of the job was ever seen here: there is nothing this delete could cover.
+    if (seen === undefined) return;
     const version = await issueVersion(tx, now);
-    if (seen !== undefined) await mergeTombstone(tx, jobId, seen);
+    await mergeTombstone(tx, jobId, seen);
     await enqueueOp(tx, {
       kind: 'delete',
       jobId,
-      ...(seen === undefined ? {} : { seen }),
+      seen,
       version,
       opId,
       enqueuedAt: now,

@@ -54,6 +54,14 @@ export interface SyncClientOptions {
   readonly requestTimeoutMs?: number;
   readonly retryPolicy?: RetryPolicy;
   /**
+   * The timer behind retries after a failed drain (the platform's setTimeout by default; the
+   * simulation holds every timer so that nothing runs behind its back).
+   */
+  readonly timers?: {
+    setTimeout(run: () => void, ms: number): unknown;
+    clearTimeout(handle: unknown): void;
+  };
+  /**
    * Hands the drain after a write to someone else (the service worker, through Background
    * Sync). Resolves true when it did; false drains in this context.
    */
@@ -203,7 +211,11 @@ export function createSyncClient(options: SyncClientOptions) {
   notifier.subscribe(() => void refreshStatus().catch(reportError));
 
   // --- drain and pull, one at a time across every context (rule 7) --------------------------
-  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  const timers = options.timers ?? {
+    setTimeout: (run: () => void, ms: number): unknown => setTimeout(run, ms),
+    clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  };
+  let retryTimer: unknown;
 
   function exclusive<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const combined = signal ? AbortSignal.any([signal, closing.signal]) : closing.signal;
@@ -304,10 +316,10 @@ export function createSyncClient(options: SyncClientOptions) {
   }
 
   function scheduleRetry(at: number | undefined): void {
-    if (retryTimer !== undefined) clearTimeout(retryTimer);
+    if (retryTimer !== undefined) timers.clearTimeout(retryTimer);
     retryTimer = undefined;
     if (at === undefined || closing.signal.aborted) return;
-    retryTimer = setTimeout(
+    retryTimer = timers.setTimeout(
       () => {
         retryTimer = undefined;
         // Offline, the `online` event drains; no point failing a request now.

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { BrowserContext, Page, Route } from 'playwright-core';
 import { jobFor, openApp, whenRowAppears } from './support/browser';
 import { useChromium } from './support/use-chromium';
+import { lastVersionAt } from '@/lib/shared/version';
 
 /**
  * The service worker in real Chromium, against the production build on the embedded local D1:
@@ -162,7 +163,8 @@ describe('service worker', () => {
     await context.setOffline(false);
     await expect.poll(serverJobIds, { timeout: 15_000 }).not.toContain(id);
     expect(deletes.at(-1)?.key).toBe('caller-op-1');
-    expect(deletes.at(-1)?.url).toContain(`at=${at}`);
+    // The caller's "unless updated after `at`": every version up to the end of that millisecond.
+    expect(deletes.at(-1)?.url).toContain(`seen=${lastVersionAt(at)}`);
   });
 
   it('tells another tab about a write through the worker, within milliseconds', async () => {

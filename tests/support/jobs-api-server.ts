@@ -7,6 +7,7 @@ import { createSessionStore } from '@/lib/server/auth/session-store';
 import { createJobStore, type JobStore } from '@/lib/server/job-store';
 import { createJobsApi } from '@/lib/server/jobs-api';
 import { createTestD1, type TestD1 } from './miniflare-d1';
+import { routeJobsApi } from './route-jobs-api';
 
 export interface JobsApiServer {
   /** `http://127.0.0.1:PORT` */
@@ -73,28 +74,10 @@ export async function startJobsApiServer(
           ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' }
           : {}),
       });
-      const match = /^\/api\/veo\/jobs(?:\/([^/]+))?$/.exec(url.pathname);
-      let response: Response;
-      if (url.pathname === '/api/veo/session') response = await session(method, request);
-      else if (!match) response = new Response('not found', { status: 404 });
-      else if (match[1] === undefined) {
-        response =
-          method === 'GET'
-            ? await api.list(request)
-            : method === 'DELETE'
-              ? await api.clear(request)
-              : api.methodNotAllowed(['GET', 'DELETE']);
-      } else {
-        const jobId = decodeURIComponent(match[1]);
-        response =
-          method === 'GET'
-            ? await api.get(request, jobId)
-            : method === 'PUT'
-              ? await api.put(request, jobId)
-              : method === 'DELETE'
-                ? await api.remove(request, jobId)
-                : api.methodNotAllowed(['GET', 'PUT', 'DELETE']);
-      }
+      const response =
+        url.pathname === '/api/veo/session'
+          ? await session(method, request)
+          : await routeJobsApi(api, request);
       log.push({ method, path: url.pathname + url.search, status: response.status });
       const headers: Record<string, string | string[]> = Object.fromEntries(response.headers);
       if (response.headers.getSetCookie().length > 0)

@@ -1,0 +1,491 @@
+import fc from 'fast-check';
+import { jobListResponseSchema, jobResponseSchema } from '@/lib/shared/api-types';
+import type { JobId } from '@/lib/shared/job-schema';
+import { isLive } from '@/lib/shared/merge-rule';
+import { lastVersionAt, maxVersion, type Version } from '@/lib/shared/version';
+import type { TestD1 } from '../support/miniflare-d1';
+import { World, type SimTab } from './world';
+
+/**
+ * Schedules for the simulation: what users do on which device and tab, and what the network and
+ * the clocks do meanwhile. A schedule is data (printed readably when a run fails), generated and
+ * shrunk by fast-check, and replayed exactly from its seed.
+ */
+
+const JOB_IDS = ['a', 'b'] as const;
+
+export type Step =
+  /** A user action on a tab; it resolves when it is durable on the device. */
+  | {
+      readonly do: 'save' | 'delete' | 'import';
+      readonly device: number;
+      readonly tab: number;
+      readonly job: number;
+    }
+  | { readonly do: 'clear'; readonly device: number; readonly tab: number }
+  /** A plain API `DELETE …?at=` answered by the worker: covers versions up to `agoMs` before now. */
+  | {
+      readonly do: 'apiDelete';
+      readonly device: number;
+      readonly tab: number;
+      readonly job: number;
+      readonly agoMs: number;
+    }
+  /** Network operations: they run until they wait on the network. */
+  | {
+      readonly do: 'sync' | 'open';
+      readonly device: number;
+      readonly tab: number;
+      readonly job: number;
+    }
+  /** The network: deliver a waiting request (and its answer now, later, or never), lose it, copy it. */
+  | { readonly do: 'deliver'; readonly pick: number; readonly answer: 'now' | 'later' | 'lost' }
+  | { readonly do: 'answer'; readonly pick: number; readonly lost: boolean }
+  | { readonly do: 'drop' | 'duplicate'; readonly pick: number }
+  /** The caller gives up on a request (a timeout) that stays in the network: it may arrive late. */
+  | { readonly do: 'giveUp'; readonly pick: number }
+  | { readonly do: 'offline' | 'online'; readonly device: number }
+  /** A tab (and what it was doing) killed mid-way; a new tab opens in its place. */
+  | { readonly do: 'kill'; readonly device: number; readonly tab: number }
+  | { readonly do: 'tick'; readonly ms: number }
+  /** A device's clock jumps (NTP, a user changing it). */
+  | { readonly do: 'skew'; readonly device: number; readonly ms: number };
+
+export interface WorldShape {
+  readonly devices: readonly { readonly skewMs: number; readonly tabs: number }[];
+}
+
+const index = fc.nat({ max: 7 });
+const SKEW = fc.integer({ min: -3 * 3_600_000, max: 3 * 3_600_000 });
+
+export const worldShape: fc.Arbitrary<WorldShape> = fc.record({
+  devices: fc.array(fc.record({ skewMs: SKEW, tabs: fc.integer({ min: 1, max: 2 }) }), {
+    minLength: 2,
+    maxLength: 3,
+  }),
+});
+
+const userStep = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      do: fc.constant('save' as const),
+      device: index,
+      tab: index,
+      job: index,
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      do: fc.constant('delete' as const),
+      device: index,
+      tab: index,
+      job: index,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      do: fc.constant('import' as const),
+      device: index,
+      tab: index,
+      job: index,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ do: fc.constant('clear' as const), device: index, tab: index }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      do: fc.constant('apiDelete' as const),
+      device: index,
+      tab: index,
+      job: index,
+      agoMs: fc.integer({ min: 0, max: 20_000 }),
+    }),
+  },
+);
+
+const networkStep = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      do: fc.constant('sync' as const),
+      device: index,
+      tab: index,
+      job: index,
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      do: fc.constant('open' as const),
+      device: index,
+      tab: index,
+      job: index,
+    }),
+  },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      do: fc.constant('deliver' as const),
+      pick: index,
+      answer: fc.constantFrom('now' as const, 'now' as const, 'later' as const, 'lost' as const),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ do: fc.constant('answer' as const), pick: index, lost: fc.boolean() }),
+  },
+  { weight: 1, arbitrary: fc.record({ do: fc.constant('drop' as const), pick: index }) },
+  { weight: 1, arbitrary: fc.record({ do: fc.constant('duplicate' as const), pick: index }) },
+  { weight: 2, arbitrary: fc.record({ do: fc.constant('giveUp' as const), pick: index }) },
+  { weight: 1, arbitrary: fc.record({ do: fc.constant('offline' as const), device: index }) },
+  { weight: 1, arbitrary: fc.record({ do: fc.constant('online' as const), device: index }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ do: fc.constant('kill' as const), device: index, tab: index }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      do: fc.constant('tick' as const),
+      ms: fc.integer({ min: 0, max: 5_000 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ do: fc.constant('skew' as const), device: index, ms: SKEW }),
+  },
+);
+
+export const schedule: fc.Arbitrary<Step[]> = fc.array(
+  fc.oneof({ weight: 2, arbitrary: userStep }, { weight: 3, arbitrary: networkStep }),
+  { minLength: 15, maxLength: 80, size: '+1' },
+);
+
+/** One line per step, for a failure report a person can follow. */
+export function describeSchedule(shape: WorldShape, steps: readonly Step[]): string {
+  const devices = shape.devices
+    .map((d, i) => `dev${i}: ${d.tabs} tab(s), clock ${d.skewMs >= 0 ? '+' : ''}${d.skewMs} ms`)
+    .join('; ');
+  const lines = steps.map((s, i) => {
+    const where = 'device' in s ? ` dev${s.device % shape.devices.length}` : '';
+    const tab = 'tab' in s ? `.tab${s.tab}` : '';
+    const job = 'job' in s && s.do !== 'sync' ? ` job ${JOB_IDS[s.job % JOB_IDS.length]}` : '';
+    const rest =
+      s.do === 'deliver'
+        ? ` #${s.pick} (answer ${s.answer})`
+        : s.do === 'answer'
+          ? ` #${s.pick}${s.lost ? ' (lost)' : ''}`
+          : s.do === 'drop' || s.do === 'duplicate' || s.do === 'giveUp'
+            ? ` #${s.pick}`
+            : s.do === 'tick' || s.do === 'skew'
+              ? ` ${s.ms} ms`
+              : s.do === 'apiDelete'
+                ? ` (at now − ${s.agoMs} ms)`
+                : '';
+    return `${String(i + 1).padStart(3)}. ${s.do}${where}${tab}${job}${rest}`;
+  });
+  return [devices, ...lines].join('\n');
+}
+
+/** What the users did that was acknowledged (the facade's promise resolved), for the checks. */
+interface Intent {
+  /** Every acknowledged write of each job: its version and the content it carried. */
+  readonly writes: Map<JobId, { version: Version; content: string }[]>;
+  /** Per job, the greatest version an acknowledged delete or clear covered. */
+  readonly covered: Map<JobId, Version>;
+}
+
+export interface RunResult {
+  readonly world: World;
+  readonly failures: string[];
+}
+
+/**
+ * Runs `steps` in a fresh world, heals it (every device online, every request and answer
+ * delivered, every device synced until nothing moves), and checks the world against the users'
+ * intent. Resolves with what failed (nothing, when all holds).
+ */
+export async function runSchedule(
+  d1: TestD1,
+  shape: WorldShape,
+  steps: readonly Step[],
+  startMs = 1_800_000_000_000,
+): Promise<RunResult> {
+  const world = await World.create(d1, { devices: shape.devices, startMs });
+  const intent: Intent = { writes: new Map(), covered: new Map() };
+  let content = 0;
+  const cover = (jobId: JobId, upTo: Version) =>
+    intent.covered.set(jobId, maxVersion(intent.covered.get(jobId), upTo) ?? upTo);
+  const tabOf = (d: number, t: number): SimTab | undefined => {
+    const device = world.devices[d % world.devices.length]!;
+    const open = device.tabs.filter((x) => !x.closed);
+    return open[t % open.length];
+  };
+  const visible = async (tab: SimTab) =>
+    new Map((await tab.client.listJobs()).map((j) => [j.jobId, j.version]));
+
+  try {
+    const trace = process.env.SIM_TRACE === '1';
+    for (const step of steps) {
+      if (trace) console.log('[sim]', JSON.stringify(step), `pending ${world.pending.length}`);
+      switch (step.do) {
+        case 'save':
+        case 'import': {
+          const tab = tabOf(step.device, step.tab)!;
+          const jobId = JOB_IDS[step.job % JOB_IDS.length]!;
+          const text = `${jobId}#${++content}`;
+          const data = { scenes: [{ prompt: text }] };
+          if (step.do === 'save') {
+            const info = await tab.client.saveJob({ jobId, data });
+            record(intent, jobId, info.version, text);
+          } else {
+            const at = world.deviceNow(world.devices[tab.device]!);
+            const written = await tab.client.importJobs([
+              {
+                jobId,
+                videoId: '',
+                videoUrl: '',
+                sceneCount: 1,
+                charactersFound: 0,
+                mode: 'hybrid',
+                voice: 'no-voice',
+                status: 'completed',
+                hasScript: false,
+                createdAt: new Date(at).toISOString(),
+                updatedAt: at,
+                error: null,
+                expiresAt: at + 30 * 86_400_000,
+                data,
+              },
+            ]);
+            if (written.includes(jobId)) {
+              const version = (await visible(tab)).get(jobId);
+              if (version) record(intent, jobId, version, text);
+            }
+          }
+          break;
+        }
+        case 'delete': {
+          const tab = tabOf(step.device, step.tab)!;
+          const jobId = JOB_IDS[step.job % JOB_IDS.length]!;
+          const seen = (await visible(tab)).get(jobId);
+          await tab.client.deleteJob(jobId);
+          if (seen) cover(jobId, seen);
+          break;
+        }
+        case 'apiDelete': {
+          const tab = tabOf(step.device, step.tab)!;
+          const jobId = JOB_IDS[step.job % JOB_IDS.length]!;
+          const at = Math.max(0, world.deviceNow(world.devices[tab.device]!) - step.agoMs);
+          await tab.client.deleteJob(jobId, { at });
+          cover(jobId, lastVersionAt(at));
+          break;
+        }
+        case 'clear': {
+          const tab = tabOf(step.device, step.tab)!;
+          const seen = await visible(tab);
+          await tab.client.clearAll();
+          for (const [jobId, version] of seen) cover(jobId, version);
+          break;
+        }
+        case 'sync':
+        case 'open': {
+          const tab = tabOf(step.device, step.tab)!;
+          const device = world.devices[tab.device]!;
+          if (!world.idle(tab)) break;
+          if (step.do === 'sync') {
+            // One replayer per device at a time already holds (Web Locks); one sync per device
+            // keeps every tab either running or waiting on the network, never on a lock.
+            if (device.tabs.some((t) => t !== tab && !world.idle(t) && !t.closed)) break;
+            world.startOp(tab, () => tab.client.sync());
+          } else {
+            const jobId = JOB_IDS[step.job % JOB_IDS.length]!;
+            world.startOp(tab, () => tab.client.readJob(jobId));
+          }
+          break;
+        }
+        case 'deliver': {
+          const pending = world.takePending(step.pick);
+          if (!pending) break;
+          const response = await world.serve(pending);
+          if (step.answer === 'now') pending.answer(response);
+          else if (step.answer === 'later') world.hold(pending, response);
+          else world.failRequest(pending);
+          break;
+        }
+        case 'answer': {
+          const held = world.takeHeld(step.pick);
+          if (!held) break;
+          if (step.lost) world.failRequest(held.pending);
+          else held.pending.answer(held.response);
+          break;
+        }
+        case 'drop': {
+          const pending = world.takePending(step.pick);
+          if (pending) world.failRequest(pending);
+          break;
+        }
+        case 'giveUp': {
+          const pending = world.pending[step.pick % Math.max(1, world.pending.length)];
+          pending?.fail(new TypeError('the request timed out (simulated)'));
+          break;
+        }
+        case 'duplicate': {
+          const pending = world.pending[step.pick % Math.max(1, world.pending.length)];
+          if (pending) await world.serve(pending);
+          break;
+        }
+        case 'offline':
+        case 'online': {
+          const device = world.devices[step.device % world.devices.length]!;
+          device.online = step.do === 'online';
+          device.env.setOnline(device.online);
+          break;
+        }
+        case 'kill': {
+          const device = world.devices[step.device % world.devices.length]!;
+          const tab = tabOf(step.device, step.tab)!;
+          await world.closeTab(tab);
+          device.tabs.push(world.openTab(device));
+          break;
+        }
+        case 'tick':
+          world.now += step.ms;
+          break;
+        case 'skew':
+          world.devices[step.device % world.devices.length]!.skewMs = step.ms;
+          break;
+      }
+      await world.settle();
+    }
+    await heal(world);
+    return { world, failures: await check(world, intent) };
+  } finally {
+    await world.dispose();
+  }
+}
+
+function record(intent: Intent, jobId: JobId, version: Version, content: string): void {
+  const list = intent.writes.get(jobId) ?? [];
+  list.push({ version, content });
+  intent.writes.set(jobId, list);
+}
+
+/**
+ * Brings the world to rest: every device online, every held answer and waiting request
+ * delivered, and every device synced (drain, then pull) until a full round changes nothing.
+ */
+async function heal(world: World): Promise<void> {
+  for (const device of world.devices) {
+    device.online = true;
+    device.env.setOnline(true);
+  }
+  await world.deliverAll();
+  for (let round = 0; round < 3; round++) {
+    for (const device of world.devices) {
+      const tab = device.tabs.find((t) => !t.closed)!;
+      if (!world.idle(tab)) continue;
+      world.startOp(tab, () => tab.client.sync());
+      await world.deliverAll();
+    }
+  }
+}
+
+/**
+ * The promises the sync layer makes, checked against what the users did:
+ * - every acknowledged write either is the job's version on the server or lost to a greater
+ *   version or to a delete that covered it — the winner is the greatest acknowledged write that
+ *   no acknowledged delete or clear covered, and its content is what that write carried;
+ * - nothing deleted or cleared comes back: a covered write is never the winner;
+ * - every device holds exactly the server's live jobs, with the same versions and data;
+ * - nothing waits or was refused: every outbox is empty, no dead letters.
+ */
+async function check(world: World, intent: Intent): Promise<string[]> {
+  const failures: string[] = [];
+  const list = await world.serve({
+    id: 0,
+    device: -1,
+    request: new Request('http://veo.sim/api/veo/jobs'),
+    body: null,
+    tab: undefined as never,
+    answer: () => undefined,
+    fail: () => undefined,
+  });
+  const server = new Map(
+    jobListResponseSchema.parse(await list.json()).jobs.map((j) => [j.jobId, j.version]),
+  );
+  const serverContent = new Map<JobId, string>();
+  for (const jobId of server.keys()) {
+    const response = await world.api.get(
+      new Request(`http://veo.sim/api/veo/jobs/${jobId}`),
+      jobId,
+    );
+    const job = jobResponseSchema.parse(await response.json()).job;
+    serverContent.set(jobId, JSON.stringify(job?.data));
+  }
+
+  for (const jobId of JOB_IDS) {
+    const covered = intent.covered.get(jobId);
+    const writes = intent.writes.get(jobId) ?? [];
+    const winner = writes
+      .filter((w) => isLive({ version: w.version, deletedUpTo: covered }))
+      .sort((a, b) => (a.version < b.version ? 1 : -1))[0];
+    const actual = server.get(jobId);
+    if (!winner && actual !== undefined) {
+      const was = writes.find((w) => w.version === actual);
+      failures.push(
+        `job ${jobId}: should be gone (every write covered by a delete up to ${covered ?? '—'}), but the server has ${actual}${was ? ` (${was.content})` : ''}`,
+      );
+    } else if (winner && actual !== winner.version) {
+      failures.push(
+        `job ${jobId}: the server should hold ${winner.version} (${winner.content}), holds ${actual ?? 'nothing'}`,
+      );
+    } else if (
+      winner &&
+      serverContent.get(jobId) !== JSON.stringify({ scenes: [{ prompt: winner.content }] })
+    ) {
+      failures.push(
+        `job ${jobId}: the server's data is ${serverContent.get(jobId)}, not ${winner.content}`,
+      );
+    }
+  }
+
+  for (const device of world.devices) {
+    const tab = device.tabs.find((t) => !t.closed)!;
+    const local = new Map((await tab.client.listJobs()).map((j) => [j.jobId, j.version]));
+    const same =
+      local.size === server.size && [...local].every(([id, version]) => server.get(id) === version);
+    if (!same) {
+      failures.push(
+        `dev${device.index} holds ${JSON.stringify([...local])}, the server ${JSON.stringify([...server])}`,
+      );
+    }
+    for (const jobId of local.keys()) {
+      // Open it as a person would: from the device, or fetched (and stored) when not there.
+      world.startOp(tab, () => tab.client.readJob(jobId));
+      await world.deliverAll();
+      const read = await tab.client.readJob(jobId, { localOnly: true });
+      const content = read.status === 'found' ? JSON.stringify(read.job.data) : read.status;
+      if (content !== serverContent.get(jobId)) {
+        failures.push(
+          `dev${device.index} opens ${jobId} as ${content}, the server has ${serverContent.get(jobId) ?? 'nothing'}`,
+        );
+      }
+    }
+    const status = await tab.client.refreshStatus();
+    if (status.pending > 0)
+      failures.push(`dev${device.index} still has ${status.pending} change(s) waiting`);
+    if (status.deadLetters.length > 0) {
+      failures.push(
+        `dev${device.index} has refused changes: ${status.deadLetters.map((l) => `${l.kind} ${l.jobId}: ${l.message}`).join('; ')}`,
+      );
+    }
+  }
+  return failures;
+}
