@@ -12,12 +12,15 @@ import {
   DEFAULT_JOB_TTL_MS,
   jobDataSchema,
   jobInfoSchema,
+  type CachedVeoJob,
   type CachedVeoJobInfo,
   type JobId,
   type OpId,
   type ParsedJobInput,
 } from '@/lib/shared/job-schema';
 import { createHash, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { isLive, SQL_RULE, type JobVersions } from '@/lib/shared/merge-rule';
 import {
   INITIAL_CLOCK,
@@ -38,6 +41,8 @@ import {
 } from './job-document';
 
 export { DEFAULT_JOB_TTL_MS };
+
+const gunzip = promisify(zlib.gunzip);
 
 /** A job read for `GET /api/veo/jobs/:id`: its list entry and the stored gzip response body. */
 export interface StoredJob {
@@ -132,6 +137,8 @@ const INFO_COLUMNS = `job_id, video_id, video_url, scene_count, characters_found
   status, has_script, created_at, updated_at, error_json, expires_at, version`;
 
 const CURRENT_SEQ = '(SELECT seq FROM veo_sync_state WHERE id = 1)';
+/** The node of the versions migration 0004 gave to rows written before it. */
+const LEGACY_NODE_SUFFIX = '.0';
 const HORIZON = '(SELECT horizon FROM veo_sync_state WHERE id = 1)';
 const LIVE = SQL_RULE.isLive();
 
@@ -351,10 +358,15 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
             `Job ${jobId} should have ${expectedChunks} data chunks, found ${chunkRows.length}`,
           );
         }
-        return {
-          info: jobInfo,
-          gzip: fromBase64Chunks(chunkRows.map((r) => String(r.data_base64))),
+        const gzip = fromBase64Chunks(chunkRows.map((r) => String(r.data_base64)));
+        if (!jobInfo.version.endsWith(LEGACY_NODE_SUFFIX)) return { info: jobInfo, gzip };
+        // Stored before causal versions (migration 0004 named its version): the document has
+        // none. Served with it, until the job's next write stores a new document.
+        const { job } = JSON.parse((await gunzip(gzip)).toString('utf8')) as {
+          job: Omit<CachedVeoJob, 'version'>;
         };
+        const encoded = await encodeJobDocument({ ...job, ...jobInfo, data: job.data });
+        return { info: jobInfo, gzip: encoded.gzip };
       }
       // A job written by the plan's version of the app: its data in veo_job_data, one row.
       const legacyRow = legacy?.rows[0];
