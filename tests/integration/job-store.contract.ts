@@ -390,6 +390,24 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
       expect((await store.upsertJob(smallJob('gone', T0), 'op-4')).applied).toBe(false);
     });
 
+    it('refuses writes below the horizon a purge left, even after the TTL setting grew', async () => {
+      const shortLived = createJobStore(driver.executor, { now: () => clock, ttlMs: 86_400_000 });
+      await shortLived.upsertJob(smallJob('purged', T0), 'op-1');
+      await shortLived.deleteJob('purged', v(T0), 'op-2');
+      clock = T0 + 2 * 86_400_000;
+      await shortLived.cleanupExpired();
+      // The server restarts with a 30-day TTL: under it, a write from T0 would not have expired.
+      const longLived = createJobStore(driver.executor, {
+        now: () => clock,
+        ttlMs: 30 * 86_400_000,
+      });
+      const late = await longLived.upsertJob(smallJob('purged', T0), 'op-3');
+      expect(late).toMatchObject({ applied: false, job: null });
+      expect(await longLived.getJob('purged')).toBeNull();
+      // What comes after the horizon is judged as usual.
+      expect((await longLived.upsertJob(smallJob('purged', T0 + 1), 'op-4')).applied).toBe(true);
+    });
+
     it('splits data larger than a D1 row across rows, and a 20 MB job round-trips', async () => {
       const job = generateSampleJob({ jobId: 'huge', sceneCount: 1150, updatedAt: T0 });
       const jsonBytes = Buffer.byteLength(JSON.stringify(job));

@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { IDBFactory } from 'fake-indexeddb';
+import type { IDBFactory } from 'fake-indexeddb';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openVeoDb } from '@/lib/client/db';
@@ -135,7 +135,7 @@ describe('migrations carry existing data over', () => {
       };
       const db = await new Promise<IDBDatabase>((resolve, reject) => {
         request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
+        request.onerror = () => reject(request.error ?? new Error('open failed'));
       });
       const info = (jobId: string, updatedAt: number) => ({
         jobId,
@@ -180,7 +180,7 @@ describe('migrations carry existing data over', () => {
       tx.objectStore('meta').put({ deviceId: 'device-from-v1' }, 'sync');
       await new Promise<void>((resolve, reject) => {
         tx.oncomplete = () => resolve();
-        tx.onerror = () => reject(tx.error);
+        tx.onerror = () => reject(tx.error ?? new Error('write failed'));
       });
       db.close();
     }
