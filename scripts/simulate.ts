@@ -1,5 +1,5 @@
 /**
- * `npm run simulate -- --runs N --seed S`: the deterministic simulation of devices, tabs, network
+ * `npm run simulate -- --runs N --seed S [--minutes M]`: the deterministic simulation of devices, tabs, network
  * faults and clocks (tests/simulation), as many schedules as you like. Prints progress, the
  * slowest runs, and — when a promise breaks — the seed, the shrunk schedule and what broke. The
  * same seed replays the same schedules exactly.
@@ -19,8 +19,11 @@ function option(name: string, fallback: number): number {
 async function main(): Promise<void> {
   const runs = option('runs', 200);
   const seed = option('seed', Date.now() % 2_147_483_647);
+  const minutes = option('minutes', 10);
   const d1 = await createTestD1();
   const durations: number[] = [];
+  // The run in progress when a time limit interrupts the check: waited for before closing D1.
+  let inFlight: Promise<unknown> = Promise.resolve();
   let steps = 0;
   const started = Date.now();
   console.log(`Simulating ${runs} schedules from seed ${seed}…`);
@@ -28,7 +31,9 @@ async function main(): Promise<void> {
     const result = await fc.check(
       fc.asyncProperty(worldShape, schedule, async (shape, plan) => {
         const t0 = performance.now();
-        const { failures } = await runSchedule(d1, shape, plan);
+        const run = runSchedule(d1, shape, plan);
+        inFlight = run.catch(() => undefined);
+        const { failures } = await run;
         durations.push(performance.now() - t0);
         steps += plan.length;
         if (durations.length % 50 === 0) console.log(`  ${durations.length} schedules…`);
@@ -36,7 +41,14 @@ async function main(): Promise<void> {
           throw new Error(`${failures.join('\n')}\n\nSchedule:\n${describeSchedule(shape, plan)}`);
         }
       }),
-      { numRuns: runs, seed },
+      // Shrinking a long failing schedule can take a while: stop it after `--minutes` (default 10)
+      // and report the smallest schedule found by then.
+      {
+        numRuns: runs,
+        seed,
+        interruptAfterTimeLimit: minutes * 60_000,
+        markInterruptAsFailure: false,
+      },
     );
     const sorted = [...durations].sort((a, b) => a - b);
     const at = (q: number) =>
@@ -57,6 +69,7 @@ async function main(): Promise<void> {
       console.log('Every promise held.');
     }
   } finally {
+    await inFlight;
     await d1.dispose();
   }
 }

@@ -142,7 +142,7 @@ const networkStep = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ do: fc.constant('drop' as const), pick: index }) },
   { weight: 1, arbitrary: fc.record({ do: fc.constant('duplicate' as const), pick: index }) },
-  { weight: 2, arbitrary: fc.record({ do: fc.constant('giveUp' as const), pick: index }) },
+  { weight: 4, arbitrary: fc.record({ do: fc.constant('giveUp' as const), pick: index }) },
   { weight: 1, arbitrary: fc.record({ do: fc.constant('offline' as const), device: index }) },
   { weight: 1, arbitrary: fc.record({ do: fc.constant('online' as const), device: index }) },
   {
@@ -199,6 +199,8 @@ interface Intent {
   readonly writes: Map<JobId, { version: Version; content: string }[]>;
   /** Per job, the greatest version an acknowledged delete or clear covered. */
   readonly covered: Map<JobId, Version>;
+  /** The same, per device that made the delete: that device must never show it again. */
+  readonly coveredOn: Map<number, Map<JobId, Version>>;
 }
 
 export interface RunResult {
@@ -218,10 +220,16 @@ export async function runSchedule(
   startMs = 1_800_000_000_000,
 ): Promise<RunResult> {
   const world = await World.create(d1, { devices: shape.devices, startMs });
-  const intent: Intent = { writes: new Map(), covered: new Map() };
+  const intent: Intent = { writes: new Map(), covered: new Map(), coveredOn: new Map() };
   let content = 0;
-  const cover = (jobId: JobId, upTo: Version) =>
+  let device = 0;
+  const cover = (jobId: JobId, upTo: Version) => {
     intent.covered.set(jobId, maxVersion(intent.covered.get(jobId), upTo) ?? upTo);
+    const mine = intent.coveredOn.get(device) ?? new Map<JobId, Version>();
+    mine.set(jobId, maxVersion(mine.get(jobId), upTo) ?? upTo);
+    intent.coveredOn.set(device, mine);
+  };
+  const failures: string[] = [];
   const tabOf = (d: number, t: number): SimTab | undefined => {
     const device = world.devices[d % world.devices.length]!;
     const open = device.tabs.filter((x) => !x.closed);
@@ -232,7 +240,8 @@ export async function runSchedule(
 
   try {
     const trace = process.env.SIM_TRACE === '1';
-    for (const step of steps) {
+    for (const [n, step] of steps.entries()) {
+      if ('device' in step) device = step.device % world.devices.length;
       if (trace) console.log('[sim]', JSON.stringify(step), `pending ${world.pending.length}`);
       switch (step.do) {
         case 'save':
@@ -363,6 +372,21 @@ export async function runSchedule(
           break;
       }
       await world.settle();
+      // At every step, not only at the end: a device never shows again what it deleted.
+      for (const d of world.devices) {
+        const tab = d.tabs.find((t) => !t.closed);
+        const mine = intent.coveredOn.get(d.index);
+        if (!tab || !mine) continue;
+        for (const [jobId, version] of await visible(tab)) {
+          const upTo = mine.get(jobId);
+          if (upTo !== undefined && version <= upTo) {
+            failures.push(
+              `after step ${n + 1}, dev${d.index} shows job ${jobId} at ${version}, which it deleted (up to ${upTo})`,
+            );
+          }
+        }
+      }
+      if (failures.length > 0) return { world, failures };
     }
     await heal(world);
     return { world, failures: await check(world, intent) };
