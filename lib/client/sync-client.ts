@@ -671,7 +671,18 @@ export function createSyncClient(options: SyncClientOptions) {
         letter.op.kind !== 'clear' &&
         (await tx.objectStore('outbox').index('by-jobId').count(letter.op.jobId)) === 0
       ) {
-        await tx.objectStore('jobs').delete(letter.op.jobId);
+        // The refused write never reached anyone: it is forgotten, but not the job's tombstone,
+        // so the pull cannot bring back what a delete here covered.
+        const record = await tx.objectStore('jobs').get(letter.op.jobId);
+        if (record?.deletedUpTo) {
+          await tx.objectStore('jobs').put({
+            jobId: record.jobId,
+            deletedUpTo: record.deletedUpTo,
+            hasData: false,
+          });
+        } else {
+          await tx.objectStore('jobs').delete(letter.op.jobId);
+        }
         await tx.objectStore('jobData').delete(letter.op.jobId);
       }
       const { cursor: _cursor, ...meta } = (await tx.objectStore('meta').get('sync')) ?? {

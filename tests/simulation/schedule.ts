@@ -428,10 +428,22 @@ async function heal(world: World): Promise<void> {
  *   no acknowledged delete or clear covered, and its content is what that write carried;
  * - nothing deleted or cleared comes back: a covered write is never the winner;
  * - every device holds exactly the server's live jobs, with the same versions and data;
- * - nothing waits or was refused: every outbox is empty, no dead letters.
+ * - nothing waits or was refused: every outbox is empty, no dead letters;
+ * - every op took effect once: the server's change sequence moved once per distinct op.
  */
 async function check(world: World, intent: Intent): Promise<string[]> {
   const failures: string[] = [];
+  // Exactly once: every op the server received took the change sequence once, on its first
+  // arrival; replays and duplicates took none.
+  const [ops, state] = await world.d1.executor.batch([
+    { sql: 'SELECT COUNT(*) AS n FROM veo_ops', params: [] },
+    { sql: 'SELECT seq FROM veo_sync_state WHERE id = 1', params: [] },
+  ]);
+  const received = Number(ops?.rows[0]?.n);
+  const sequence = Number(state?.rows[0]?.seq);
+  if (sequence - 1 !== received) {
+    failures.push(`the server took ${sequence - 1} change numbers for ${received} distinct ops`);
+  }
   const list = await world.serve({
     id: 0,
     device: -1,
