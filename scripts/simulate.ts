@@ -1,5 +1,5 @@
 /**
- * `npm run simulate -- --runs N --seed S [--minutes M]`: the deterministic simulation of devices, tabs, network
+ * `npm run simulate -- --runs N --seed S [--minutes M] [--path P]`: the deterministic simulation of devices, tabs, network
  * faults and clocks (tests/simulation), as many schedules as you like. Prints progress, the
  * slowest runs, and — when a promise breaks — the seed, the shrunk schedule and what broke. The
  * same seed replays the same schedules exactly.
@@ -20,6 +20,9 @@ async function main(): Promise<void> {
   const runs = option('runs', 200);
   const seed = option('seed', Date.now() % 2_147_483_647);
   const minutes = option('minutes', 10);
+  // `--path P` (printed with a failure) replays just that schedule.
+  const pathIndex = process.argv.indexOf('--path');
+  const path = pathIndex >= 0 ? process.argv[pathIndex + 1] : undefined;
   const d1 = await createTestD1();
   const durations: number[] = [];
   // The run in progress when a time limit interrupts the check: waited for before closing D1.
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
         seed,
         interruptAfterTimeLimit: minutes * 60_000,
         markInterruptAsFailure: false,
+        ...(path === undefined ? {} : { path, endOnFailure: true }),
       },
     );
     const sorted = [...durations].sort((a, b) => a - b);

@@ -226,7 +226,11 @@ export class World {
    * work (IndexedDB, the notifier) moves by macrotask turns, never by real I/O, so this is exact.
    */
   async settle(): Promise<void> {
-    for (let turn = 0; turn < 100_000; turn++) {
+    // Client work moves by macrotask turns, and a little of it (gzip in the drain, Blob reads)
+    // in Node's thread pool, whose callbacks come on their own time: so wait by turns, with a
+    // short sleep now and then, until every tab is done or waiting — never by a fixed count.
+    const deadline = Date.now() + 30_000;
+    for (let turn = 0; Date.now() < deadline; turn++) {
       const busy = this.devices.some((d) =>
         d.tabs.some((t) => t.op !== undefined && !t.op.done && !t.op.waiting),
       );
@@ -235,10 +239,17 @@ export class World {
         for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
         return;
       }
-      await new Promise((r) => setImmediate(r));
+      if (turn % 500 === 499) await new Promise((r) => setTimeout(r, 1));
+      else await new Promise((r) => setImmediate(r));
     }
+    const stuck = this.devices.flatMap((d) =>
+      d.tabs
+        .map((t, i) => ({ t, i }))
+        .filter(({ t }) => t.op !== undefined && !t.op.done && !t.op.waiting)
+        .map(({ i }) => `dev${d.index}.tab${i}`),
+    );
     throw new Error(
-      'the simulation did not settle: a client is stuck without waiting on the network',
+      `the simulation did not settle in 30 s: ${stuck.join(', ')} neither done nor waiting on the network`,
     );
   }
 
