@@ -31,6 +31,8 @@ export type Step =
       readonly job: number;
       readonly agoMs: number;
     }
+  /** A calm moment for one device: it syncs and the network delivers everything at once. */
+  | { readonly do: 'roundTrip'; readonly device: number }
   /** Network operations: they run until they wait on the network. */
   | {
       readonly do: 'sync' | 'open';
@@ -317,6 +319,14 @@ export async function runSchedule(
             const jobId = JOB_IDS[step.job % JOB_IDS.length]!;
             world.startOp(tab, () => tab.client.readJob(jobId));
           }
+          break;
+        }
+        case 'roundTrip': {
+          const device = world.devices[step.device % world.devices.length]!;
+          const tab = device.tabs.find((t) => !t.closed);
+          if (!tab || device.tabs.some((t) => !t.closed && !world.idle(t))) break;
+          world.startOp(tab, () => tab.client.sync());
+          await world.deliverAll();
           break;
         }
         case 'deliver': {
