@@ -9,6 +9,7 @@ import { MAX_JSON_BYTES, MAX_WIRE_BYTES } from '@/lib/server/request-body';
 import { apiErrorBodySchema } from '@/lib/shared/api-types';
 import { proxy } from '@/proxy';
 import { gzipBodyAtTheLimit } from '../support/boundary-bodies';
+import { plainJob } from '../support/job-fixture';
 import { createTestD1, type TestD1 } from '../support/miniflare-d1';
 import { storeModulesCopy } from '../support/module-copy';
 
@@ -246,24 +247,7 @@ describe('fuzz: hostile requests at every route', () => {
       getAccess: () => Promise.resolve(guard),
     });
     for (const id of ['seed-1', 'seed-2']) {
-      await store.upsertJob(
-        {
-          jobId: id,
-          createdAt: new Date(now).toISOString(),
-          updatedAt: now,
-          data: { scenes: [{ prompt: id }] },
-          videoId: '',
-          videoUrl: '',
-          sceneCount: 1,
-          charactersFound: 0,
-          mode: 'hybrid',
-          voice: 'no-voice',
-          status: 'completed',
-          hasScript: false,
-          error: null,
-        },
-        `op-${id}`,
-      );
+      await store.upsertJob(plainJob(id, now, { scenes: [{ prompt: id }] }), `op-${id}`);
     }
     const signedIn = await guard.signIn(
       new Request(`${ORIGIN}/api/veo/session`, {

@@ -10,6 +10,7 @@ import { createJobStore } from '@/lib/server/job-store';
 import { jobResponseSchema } from '@/lib/shared/api-types';
 import { formatVersion, lastVersionAt } from '@/lib/shared/version';
 import { createDevice } from '../support/device';
+import { plainJob } from '../support/job-fixture';
 import { startJobsApiServer, type JobsApiServer } from '../support/jobs-api-server';
 
 const T0 = 1_800_000_000_000;
@@ -190,20 +191,9 @@ describe('migrations carry existing data over', () => {
       // The server already has the job the device deleted while offline.
       await server.store.upsertJob(
         {
-          jobId: 'deleted-offline',
-          videoId: '',
-          videoUrl: '',
+          ...plainJob('deleted-offline', now - 5000),
           sceneCount: 0,
-          charactersFound: 0,
-          mode: 'hybrid',
-          voice: 'no-voice',
-          status: 'completed',
-          hasScript: false,
-          createdAt: new Date(now - 5000).toISOString(),
-          updatedAt: now - 5000,
-          error: null,
           version: formatVersion(now - 5000, 0, 'another-device'),
-          data: {},
         },
         'server-seed',
       );

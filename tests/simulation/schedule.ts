@@ -3,6 +3,7 @@ import { jobListResponseSchema, jobResponseSchema } from '@/lib/shared/api-types
 import type { JobId } from '@/lib/shared/job-schema';
 import { isLive } from '@/lib/shared/merge-rule';
 import { lastVersionAt, maxVersion, type Version } from '@/lib/shared/version';
+import { plainJob } from '../support/job-fixture';
 import type { TestD1 } from '../support/miniflare-d1';
 import { World, type SimTab } from './world';
 
@@ -257,24 +258,7 @@ export async function runSchedule(
             record(intent, jobId, info.version, text);
           } else {
             const at = world.deviceNow(world.devices[tab.device]!);
-            const written = await tab.client.importJobs([
-              {
-                jobId,
-                videoId: '',
-                videoUrl: '',
-                sceneCount: 1,
-                charactersFound: 0,
-                mode: 'hybrid',
-                voice: 'no-voice',
-                status: 'completed',
-                hasScript: false,
-                createdAt: new Date(at).toISOString(),
-                updatedAt: at,
-                error: null,
-                expiresAt: at + 30 * 86_400_000,
-                data,
-              },
-            ]);
+            const written = await tab.client.importJobs([plainJob(jobId, at, data)]);
             if (written.includes(jobId)) {
               const version = (await visible(tab)).get(jobId);
               if (version) record(intent, jobId, version, text);

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openVeoDb } from '@/lib/client/db';
 import type { JobWrite } from '@/lib/client/sync-client';
 import { createDevice, type Device, type Tab } from '../../support/device';
-import { startJobsApiServer, type JobsApiServer } from '../../support/jobs-api-server';
+import { useJobsApiServer } from '../../support/jobs-api-harness';
 
 /**
  * One named test for each way wall-clock versions lost, resurrected or diverged (the scenarios
@@ -10,30 +10,19 @@ import { startJobsApiServer, type JobsApiServer } from '../../support/jobs-api-s
  * only because every op carries a causal version and every writer merges by one rule.
  */
 describe('causal ordering: nothing lost, nothing resurrected, no divergence', () => {
-  let server: JobsApiServer;
-  const tabs: Tab[] = [];
-
-  beforeAll(async () => {
-    server = await startJobsApiServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  afterEach(async () => {
-    await Promise.all(tabs.splice(0).map((t) => t.client.close()));
-  });
-
-  let counter = 0;
-  const uniqueId = (name: string) => `${name}-${++counter}-${Date.now()}`;
+  const harness = useJobsApiServer();
+  const { uniqueId } = harness;
 
   /** A tab that drains only when told, on a clock that stands still unless the test moves it. */
-  function tabOn(device: Device = createDevice(server.origin), clock = { now: Date.now() }): Tab {
+  function tabOn(
+    device: Device = createDevice(harness.server.origin),
+    clock = { now: Date.now() },
+  ): Tab {
     const tab = device.openTab({
       delegateDrain: () => Promise.resolve(true),
       now: () => clock.now,
     });
-    tabs.push(tab);
-    return tab;
+    return harness.track(tab);
   }
 
   const job = (jobId: string, text: string): JobWrite => ({
@@ -43,9 +32,11 @@ describe('causal ordering: nothing lost, nothing resurrected, no divergence', ()
   });
 
   async function serverText(jobId: string): Promise<string | null> {
-    const stored = await server.store.getJob(jobId);
+    const stored = await harness.server.store.getJob(jobId);
     if (!stored) return null;
-    return (await server.store.listJobs()).jobs.find((j) => j.jobId === jobId)?.videoId ?? null;
+    return (
+      (await harness.server.store.listJobs()).jobs.find((j) => j.jobId === jobId)?.videoId ?? null
+    );
   }
 
   const listed = async (tab: Tab) =>
@@ -96,7 +87,7 @@ describe('causal ordering: nothing lost, nothing resurrected, no divergence', ()
 
     it('keeps an edit made after the `at` of a plain API delete answered offline by the worker', async () => {
       const clock = { now: Date.now() };
-      const tab = tabOn(createDevice(server.origin), clock);
+      const tab = tabOn(createDevice(harness.server.origin), clock);
       const id = uniqueId('edited-after-at');
       await tab.client.saveJob(job(id, 'before'));
       await tab.client.sync();
@@ -114,7 +105,7 @@ describe('causal ordering: nothing lost, nothing resurrected, no divergence', ()
 
     it('keeps an edit made after the `before` of a plain API clear answered offline by the worker', async () => {
       const clock = { now: Date.now() };
-      const tab = tabOn(createDevice(server.origin), clock);
+      const tab = tabOn(createDevice(harness.server.origin), clock);
       const kept = uniqueId('kept');
       const cleared = uniqueId('cleared');
       await tab.client.saveJob(job(kept, 'v1'));
@@ -137,7 +128,7 @@ describe('causal ordering: nothing lost, nothing resurrected, no divergence', ()
     function tabWithGatedDownloads() {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
-      const device = createDevice(server.origin);
+      const device = createDevice(harness.server.origin);
       const tab = device.openTab({
         delegateDrain: () => Promise.resolve(true),
         fetch: async (input, init) => {
@@ -150,7 +141,7 @@ describe('causal ordering: nothing lost, nothing resurrected, no divergence', ()
           return fetch(request);
         },
       });
-      tabs.push(tab);
+      harness.track(tab);
       return { tab, release };
     }
 
@@ -204,7 +195,7 @@ describe('causal ordering: nothing lost, nothing resurrected, no divergence', ()
 
     it('clears the newest job even when its version is from the very millisecond of the clear', async () => {
       const clock = { now: Date.now() };
-      const tab = tabOn(createDevice(server.origin), clock);
+      const tab = tabOn(createDevice(harness.server.origin), clock);
       const id = uniqueId('same-ms');
       await tab.client.saveJob(job(id, 'saved this millisecond'));
       await tab.client.clearAll(); // same clock reading as the save
@@ -214,7 +205,7 @@ describe('causal ordering: nothing lost, nothing resurrected, no divergence', ()
     });
 
     it('keeps a cleared job cleared when its save reaches the server after the clear', async () => {
-      const device = createDevice(server.origin);
+      const device = createDevice(harness.server.origin);
       const tab = tabOn(device);
       const id = uniqueId('slow-save');
       await tab.client.saveJob(job(id, 'v1'));
@@ -226,7 +217,7 @@ describe('causal ordering: nothing lost, nothing resurrected, no divergence', ()
       await tab.client.clearAll();
       await tab.client.sync();
       // Then the slow save arrives.
-      const late = await fetch(`${server.origin}/api/veo/jobs/${id}`, {
+      const late = await fetch(`${harness.server.origin}/api/veo/jobs/${id}`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json', 'idempotency-key': op!.opId },
         body: JSON.stringify({
@@ -249,8 +240,8 @@ describe('causal ordering: nothing lost, nothing resurrected, no divergence', ()
   describe('divergence', () => {
     it('brings two devices that saved one job in the same millisecond to the same version', async () => {
       const clock = { now: Date.now() };
-      const phone = tabOn(createDevice(server.origin), clock);
-      const laptop = tabOn(createDevice(server.origin), clock);
+      const phone = tabOn(createDevice(harness.server.origin), clock);
+      const laptop = tabOn(createDevice(harness.server.origin), clock);
       const id = uniqueId('same-ms-two-devices');
       await phone.client.saveJob(job(id, 'from the phone'));
       await laptop.client.saveJob(job(id, 'from the laptop'));

@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openVeoDb } from '@/lib/client/db';
 import { SIGNED_OUT_MESSAGE } from '@/lib/client/sync-client';
 import { sessionStartedSchema } from '@/lib/shared/api-types';
 import { createDevice, type Device, type Tab } from '../../support/device';
-import { startJobsApiServer, type JobsApiServer } from '../../support/jobs-api-server';
+import { useJobsApiServer } from '../../support/jobs-api-harness';
 
 const KEY = 'the owner’s access key';
 
@@ -14,32 +14,18 @@ const KEY = 'the owner’s access key';
  * Against the real route handlers behind sign-in, with a cookie jar per device.
  */
 describe('signed out on a device', () => {
-  let server: JobsApiServer;
-  const tabs: Tab[] = [];
-
-  beforeAll(async () => {
-    server = await startJobsApiServer({ accessKey: KEY });
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  afterEach(async () => {
-    await Promise.all(tabs.splice(0).map((t) => t.client.close()));
-  });
-
-  let counter = 0;
-  const uniqueId = (name: string) => `${name}-${++counter}-${Date.now()}`;
+  const harness = useJobsApiServer({ accessKey: KEY });
+  const { uniqueId } = harness;
 
   function tab(device: Device): Tab {
     // Drains only when the test says so.
     const opened = device.openTab({ delegateDrain: () => Promise.resolve(true) });
-    tabs.push(opened);
-    return opened;
+    return harness.track(opened);
   }
 
   /** Signs the device in as the sign-in page does; returns the key id the server named. */
   async function signIn(t: Tab): Promise<string> {
-    const response = await t.net.fetch(`${server.origin}/api/veo/session`, {
+    const response = await t.net.fetch(`${harness.server.origin}/api/veo/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ key: KEY }),
@@ -51,16 +37,18 @@ describe('signed out on a device', () => {
   }
 
   const writes = () =>
-    server.log.filter((entry) => entry.method !== 'GET' && entry.path.startsWith('/api/veo/jobs'));
+    harness.server.log.filter(
+      (entry) => entry.method !== 'GET' && entry.path.startsWith('/api/veo/jobs'),
+    );
 
   it('shows nothing, sends and pulls nothing, and keeps every job and waiting change', async () => {
-    const device = createDevice(server.origin);
+    const device = createDevice(harness.server.origin);
     const t = tab(device);
     await signIn(t);
     const synced = uniqueId('synced');
     await t.client.saveJob({ jobId: synced, data: { scenes: [] } });
     await t.client.drain();
-    expect((await server.store.getJob(synced))?.info.jobId).toBe(synced);
+    expect((await harness.server.store.getJob(synced))?.info.jobId).toBe(synced);
 
     expect(await t.client.signOut()).toEqual({ ended: true });
     expect(device.cookies.get('veo_session')).toBeUndefined();
@@ -80,7 +68,7 @@ describe('signed out on a device', () => {
     expect((await t.client.pull()).ok).toBe(false);
     expect(writes().length).toBe(before);
     expect(t.net.requests.length).toBe(requestsBefore);
-    expect(await server.store.getJob(waiting)).toBeNull();
+    expect(await harness.server.store.getJob(waiting)).toBeNull();
 
     const db = await openVeoDb(device.indexedDB);
     expect((await db.getAll('jobs')).map((j) => j.jobId).sort()).toEqual([synced, waiting].sort());
@@ -89,7 +77,7 @@ describe('signed out on a device', () => {
   });
 
   it('opens again after a sign-in under the same key, and sends what waited', async () => {
-    const device = createDevice(server.origin);
+    const device = createDevice(harness.server.origin);
     const t = tab(device);
     await signIn(t);
     await t.client.signOut();
@@ -100,11 +88,11 @@ describe('signed out on a device', () => {
     expect(t.client.getStatus().signedOut).toBe(false);
     expect((await t.client.listJobs()).map((j) => j.jobId)).toContain(waiting);
     await t.client.drain();
-    expect((await server.store.getJob(waiting))?.info.jobId).toBe(waiting);
+    expect((await harness.server.store.getJob(waiting))?.info.jobId).toBe(waiting);
   });
 
   it('stays locked after a sign-in under another key until the user chooses, and asks nothing to be lost', async () => {
-    const device = createDevice(server.origin);
+    const device = createDevice(harness.server.origin);
     const t = tab(device);
     await signIn(t);
     await t.client.signOut();
@@ -118,7 +106,7 @@ describe('signed out on a device', () => {
     expect(await t.client.drain({ force: true })).toEqual({ sent: 0, deadLettered: 0 });
 
     // Sign in for real (the cookie), then keep the waiting change under the new key.
-    const response = await t.net.fetch(`${server.origin}/api/veo/session`, {
+    const response = await t.net.fetch(`${harness.server.origin}/api/veo/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ key: KEY }),
@@ -127,11 +115,11 @@ describe('signed out on a device', () => {
     await t.client.adoptKey();
     expect(t.client.getStatus()).toMatchObject({ signedOut: false, keyChanged: false });
     await t.client.drain();
-    expect((await server.store.getJob(waiting))?.info.jobId).toBe(waiting);
+    expect((await harness.server.store.getJob(waiting))?.info.jobId).toBe(waiting);
   });
 
   it('discards the device’s jobs only when asked to, after a sign-in under another key', async () => {
-    const device = createDevice(server.origin);
+    const device = createDevice(harness.server.origin);
     const t = tab(device);
     await signIn(t);
     await t.client.signOut();
@@ -147,7 +135,7 @@ describe('signed out on a device', () => {
   });
 
   it('ends the server session of a sign-out made offline as soon as it is back, before anything else', async () => {
-    const device = createDevice(server.origin);
+    const device = createDevice(harness.server.origin);
     const t = tab(device);
     await signIn(t);
     const cookie = device.cookies.get('veo_session');
@@ -165,7 +153,7 @@ describe('signed out on a device', () => {
     expect((await db.get('meta', 'sync'))?.revokePending).toBeUndefined();
     db.close();
     // The cookie the device had opens nothing any more.
-    const stale = await fetch(`${server.origin}/api/veo/jobs`, {
+    const stale = await fetch(`${harness.server.origin}/api/veo/jobs`, {
       headers: { cookie: `veo_session=${cookie}` },
     });
     expect(stale.status).toBe(401);

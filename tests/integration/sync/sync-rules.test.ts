@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openVeoDb } from '@/lib/client/db';
 import type { Tab } from '../../support/device';
 import { createDevice } from '../../support/device';
-import { startJobsApiServer, type JobsApiServer } from '../../support/jobs-api-server';
+import { useJobsApiServer } from '../../support/jobs-api-harness';
 import { generateSampleJobInput } from '@/lib/shared/sample-job';
 import type { JobWrite } from '@/lib/client/sync-client';
 import { simulateQuota } from '../../support/quota';
@@ -12,27 +12,13 @@ import { simulateQuota } from '../../support/quota';
  * route handlers on Miniflare's D1 behind a loopback server, with a fault-injecting fetch.
  */
 describe('sync rules', () => {
-  let server: JobsApiServer;
-  const tabs: Tab[] = [];
-
-  beforeAll(async () => {
-    server = await startJobsApiServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
-  afterEach(async () => {
-    await Promise.all(tabs.splice(0).map((t) => t.client.close()));
-  });
-
-  let counter = 0;
-  const uniqueId = (name: string) => `${name}-${++counter}-${Date.now()}`;
+  const harness = useJobsApiServer();
+  const { uniqueId } = harness;
 
   /** A tab that drains only when the test says so (the write path still enqueues). */
-  function manualTab(device = createDevice(server.origin)): Tab {
+  function manualTab(device = createDevice(harness.server.origin)): Tab {
     const tab = device.openTab({ delegateDrain: () => Promise.resolve(true) });
-    tabs.push(tab);
-    return tab;
+    return harness.track(tab);
   }
 
   const job = (jobId: string, extra: Partial<JobWrite> = {}): JobWrite => ({
@@ -48,13 +34,13 @@ describe('sync rules', () => {
   }
 
   async function serverJob(jobId: string) {
-    const stored = await server.store.getJob(jobId);
+    const stored = await harness.server.store.getJob(jobId);
     return stored;
   }
 
   describe('rule 1: a write is durable when the promise resolves, online or not', () => {
     it('saves the job and its outbox op in IndexedDB while offline, visible to another tab', async () => {
-      const device = createDevice(server.origin);
+      const device = createDevice(harness.server.origin);
       const tab = manualTab(device);
       tab.net.offline = true;
       const id = uniqueId('durable');
@@ -79,7 +65,7 @@ describe('sync rules', () => {
     });
 
     it('refuses an invalid job with the reasons and writes nothing', async () => {
-      const device = createDevice(server.origin);
+      const device = createDevice(harness.server.origin);
       const tab = manualTab(device);
       await expect(tab.client.saveJob({ jobId: 'bad id', data: {} })).rejects.toThrow(/jobId/);
       await expect(tab.client.saveJob({ ...job('x'), sceneCount: -1 })).rejects.toThrow(
@@ -102,7 +88,7 @@ describe('sync rules', () => {
       expect(first.stopped?.kind).toBe('retryable');
       const applied = await serverJob(id);
       expect(applied).not.toBeNull();
-      const { cursor } = await server.store.listJobs();
+      const { cursor } = await harness.server.store.listJobs();
 
       const second = await tab.client.drain({ force: true });
       expect(second.sent).toBe(1);
@@ -110,13 +96,13 @@ describe('sync rules', () => {
       expect(puts).toHaveLength(2);
       expect(puts[0]?.headers['idempotency-key']).toBe(puts[1]?.headers['idempotency-key']);
       // The replay changed nothing on the server: no new change after the cursor.
-      const changes = await server.store.listChanges(cursor);
+      const changes = await harness.server.store.listChanges(cursor);
       expect(changes.jobs).toEqual([]);
       expect((await tab.client.listJobs())[0]?.syncState).toBe('synced');
     });
 
     it('replays safely when the drain is interrupted between the server’s 2xx and the local removal', async () => {
-      const device = createDevice(server.origin);
+      const device = createDevice(harness.server.origin);
       const tab = manualTab(device);
       const id = uniqueId('interrupted');
       await tab.client.saveJob(job(id));
@@ -131,7 +117,7 @@ describe('sync rules', () => {
       const result = await restarted.client.drain({ force: true });
       expect(result.sent).toBe(1);
       expect((await restarted.client.refreshStatus()).pending).toBe(0);
-      const list = await server.store.listJobs();
+      const list = await harness.server.store.listJobs();
       expect(list.jobs.filter((j) => j.jobId === id)).toHaveLength(1);
     });
   });
@@ -154,14 +140,14 @@ describe('sync rules', () => {
       await a.client.deleteJob(id);
       await a.client.drain();
       // B's edit arrives again (a retry that was still on the way): it loses to the delete.
-      const replay = await fetch(`${server.origin}/api/veo/jobs/${id}`, {
+      const replay = await fetch(`${harness.server.origin}/api/veo/jobs/${id}`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json', 'idempotency-key': uniqueId('replay') },
         body: JSON.stringify({ ...job(id, { videoId: 'edited' }), ...edited, data: {} }),
       });
       expect(((await replay.json()) as { applied: boolean }).applied).toBe(false);
       await b.client.sync();
-      expect(await server.store.getJob(id)).toBeNull();
+      expect(await harness.server.store.getJob(id)).toBeNull();
       expect((await b.client.listJobs()).map((j) => j.jobId)).not.toContain(id);
     });
 
@@ -203,7 +189,7 @@ describe('sync rules', () => {
       await b.client.deleteJob(id);
       const result = await b.client.drain();
       expect(result.sent).toBe(1);
-      expect(await server.store.getJob(id)).toBeNull();
+      expect(await harness.server.store.getJob(id)).toBeNull();
       await b.client.pull();
       expect((await b.client.listJobs()).map((j) => j.jobId)).not.toContain(id);
     });
@@ -214,7 +200,7 @@ describe('sync rules', () => {
       await tab.client.saveJob({ ...job(id), expiresAt: Date.now() - 1000 });
       expect((await tab.client.listJobs()).map((j) => j.jobId)).toContain(id);
       await tab.client.drain();
-      expect(await server.store.getJob(id)).not.toBeNull();
+      expect(await harness.server.store.getJob(id)).not.toBeNull();
     });
   });
 
@@ -305,12 +291,12 @@ describe('sync rules', () => {
     });
 
     it('times out a hanging request after the request timeout and keeps the op', async () => {
-      const device = createDevice(server.origin);
+      const device = createDevice(harness.server.origin);
       const tab = device.openTab({
         delegateDrain: () => Promise.resolve(true),
         requestTimeoutMs: 100,
       });
-      tabs.push(tab);
+      harness.track(tab);
       const id = uniqueId('hang');
       await tab.client.saveJob(job(id));
       tab.net.inject('hang');
@@ -320,17 +306,23 @@ describe('sync rules', () => {
     });
 
     it('grows the backoff exponentially with each failure', async () => {
-      const tab = manualTab();
+      // The device's clock stands still, so the delays are exact whatever the machine's load.
+      const now = Date.now();
+      const tab = harness.track(
+        createDevice(harness.server.origin).openTab({
+          delegateDrain: () => Promise.resolve(true),
+          now: () => now,
+        }),
+      );
       await tab.client.saveJob(job(uniqueId('backoff')));
       const delays: number[] = [];
       for (let i = 0; i < 4; i++) {
         tab.net.inject({ status: 500 });
-        const before = Date.now();
         const result = await tab.client.drain({ force: true });
-        delays.push(result.nextAttemptAt! - before);
+        delays.push(result.nextAttemptAt! - now);
       }
       // random() is 0.5: half of 1 s, 2 s, 4 s, 8 s.
-      expect(delays.map((d) => Math.round(d / 100) * 100)).toEqual([500, 1000, 2000, 4000]);
+      expect(delays).toEqual([500, 1000, 2000, 4000]);
     });
 
     it('keeps the op on 401 and says that sign-in is needed', async () => {
@@ -384,7 +376,7 @@ describe('sync rules', () => {
 
   describe('rule 6: reads never wait on the network', () => {
     it('lists and opens jobs from the device while every request hangs', async () => {
-      const device = createDevice(server.origin);
+      const device = createDevice(harness.server.origin);
       const writer = manualTab(device);
       const id = uniqueId('read');
       await writer.client.saveJob(job(id));
@@ -432,8 +424,8 @@ describe('sync rules', () => {
     it('pulls on start, when the network returns, when the page is shown, and on an interval', async () => {
       vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
       try {
-        const tab = createDevice(server.origin).openTab({ pullIntervalMs: 60_000 });
-        tabs.push(tab);
+        const tab = createDevice(harness.server.origin).openTab({ pullIntervalMs: 60_000 });
+        harness.track(tab);
         const pulls = () =>
           tab.net.requests.filter(
             (r) =>
@@ -460,7 +452,7 @@ describe('sync rules', () => {
 
   describe('rule 7: one replayer at a time', () => {
     it('sends each op once when two tabs drain at the same moment', async () => {
-      const device = createDevice(server.origin);
+      const device = createDevice(harness.server.origin);
       const one = manualTab(device);
       const two = manualTab(device);
       const ids = [uniqueId('lock'), uniqueId('lock'), uniqueId('lock')];
@@ -474,7 +466,7 @@ describe('sync rules', () => {
 
   describe('rule 8: every change is announced to every open tab, once', () => {
     it('delivers a local write and a pulled change once to each tab’s listeners', async () => {
-      const device = createDevice(server.origin);
+      const device = createDevice(harness.server.origin);
       const one = manualTab(device);
       const two = manualTab(device);
       const id = uniqueId('announce');
@@ -502,7 +494,7 @@ describe('sync rules', () => {
     it('evicts synced data least-recently-used to make room, never unsynced data or metadata', async () => {
       const quota = simulateQuota(1_200_000);
       try {
-        const device = createDevice(server.origin);
+        const device = createDevice(harness.server.origin);
         const tab = manualTab(device);
         const ids = ['lru-old', 'lru-mid', 'lru-new'].map(uniqueId);
         for (const [i, id] of ids.entries()) {
@@ -533,7 +525,7 @@ describe('sync rules', () => {
     });
 
     it('keeps the gzip the drain made instead of the JSON', async () => {
-      const device = createDevice(server.origin);
+      const device = createDevice(harness.server.origin);
       const tab = manualTab(device);
       const id = uniqueId('gzip');
       const sample = sampleWrite(id, 20, 4);
