@@ -1,7 +1,7 @@
 import 'server-only';
 import type { z } from 'zod';
 import type { ApiErrorBody, ApiErrorCode } from '@/lib/shared/api-types';
-import { hasBrand } from './brand';
+import { BrandedError } from './brand';
 import { D1Error } from './d1/executor';
 import { ConfigError } from './env';
 import { IdempotencyConflictError, JobTooLargeError } from './job-store';
@@ -28,13 +28,7 @@ const STATUS: Record<ApiErrorCode, number> = {
 type Issues = NonNullable<ApiErrorBody['error']['issues']>;
 
 /** An expected failure of an API call, with the status and the message the client sees. */
-const API_ERROR = Symbol.for('veo-sync.ApiError');
-
-export class ApiError extends Error {
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, API_ERROR);
-  }
-  readonly [API_ERROR] = true;
+export class ApiError extends BrandedError('ApiError') {
   override readonly name = 'ApiError';
   readonly status: number;
 

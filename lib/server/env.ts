@@ -1,15 +1,9 @@
 import 'server-only';
 import * as z from 'zod';
-import { hasBrand } from './brand';
+import { BrandedError } from './brand';
 
 /** Thrown at start when the environment names an impossible configuration. */
-const CONFIG_ERROR = Symbol.for('veo-sync.ConfigError');
-
-export class ConfigError extends Error {
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, CONFIG_ERROR);
-  }
-  readonly [CONFIG_ERROR] = true;
+export class ConfigError extends BrandedError('ConfigError') {
   override readonly name = 'ConfigError';
 }
 

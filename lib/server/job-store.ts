@@ -30,7 +30,7 @@ import {
   type ClockState,
   type Version,
 } from '@/lib/shared/version';
-import { hasBrand } from './brand';
+import { BrandedError } from './brand';
 import type { D1Executor, SqlRow, SqlStatement, SqlValue } from './d1/executor';
 import {
   MAX_DOCUMENT_GZIP_BYTES,
@@ -97,13 +97,7 @@ export interface JobStoreOptions {
 }
 
 /** A job too large to store and serve (its gzip would exceed {@link MAX_DOCUMENT_GZIP_BYTES}). */
-const JOB_TOO_LARGE_ERROR = Symbol.for('veo-sync.JobTooLargeError');
-
-export class JobTooLargeError extends Error {
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, JOB_TOO_LARGE_ERROR);
-  }
-  readonly [JOB_TOO_LARGE_ERROR] = true;
+export class JobTooLargeError extends BrandedError('JobTooLargeError') {
   override readonly name = 'JobTooLargeError';
   constructor(readonly gzipBytes: number) {
     super(
@@ -112,14 +106,8 @@ export class JobTooLargeError extends Error {
   }
 }
 
-const IDEMPOTENCY_CONFLICT_ERROR = Symbol.for('veo-sync.IdempotencyConflictError');
-
 /** An op id that the server already received with another body: refused, nothing changed. */
-export class IdempotencyConflictError extends Error {
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, IDEMPOTENCY_CONFLICT_ERROR);
-  }
-  readonly [IDEMPOTENCY_CONFLICT_ERROR] = true;
+export class IdempotencyConflictError extends BrandedError('IdempotencyConflictError') {
   override readonly name = 'IdempotencyConflictError';
   constructor(readonly opId: string) {
     super(

@@ -138,21 +138,11 @@ describe('migrations carry existing data over', () => {
         request.onsuccess = () => resolve(request.result);
         request.onerror = () => reject(request.error ?? new Error('open failed'));
       });
-      const info = (jobId: string, updatedAt: number) => ({
-        jobId,
-        videoId: jobId,
-        videoUrl: '',
-        sceneCount: 1,
-        charactersFound: 0,
-        mode: 'hybrid',
-        voice: 'no-voice',
-        status: 'completed',
-        hasScript: false,
-        createdAt: new Date(updatedAt).toISOString(),
-        updatedAt,
-        error: null,
-        expiresAt: updatedAt + 86_400_000,
-      });
+      // Version 1's list entry: today's fields without a version.
+      const info = (jobId: string, updatedAt: number) => {
+        const { data: _data, ...fields } = plainJob(jobId, updatedAt);
+        return { ...fields, videoId: jobId, expiresAt: updatedAt + 86_400_000 };
+      };
       const tx = db.transaction(['jobs', 'jobData', 'outbox', 'meta'], 'readwrite');
       const edited = info('edited-offline', now - 1000);
       tx.objectStore('jobs').put({ jobId: edited.jobId, info: edited, hasData: true });

@@ -1,5 +1,5 @@
 import 'server-only';
-import { hasBrand } from '../brand';
+import { BrandedError } from '../brand';
 
 /**
  * The one thing the job store needs from D1: run a list of bound statements as one request. Two
@@ -59,13 +59,7 @@ const RETRYABLE_KINDS: ReadonlySet<D1ErrorKind> = new Set([
 ]);
 
 /** A failed D1 request. `message` keeps D1's own words; `cause` keeps the underlying error. */
-const D1_ERROR = Symbol.for('veo-sync.D1Error');
-
-export class D1Error extends Error {
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, D1_ERROR);
-  }
-  readonly [D1_ERROR] = true;
+export class D1Error extends BrandedError('D1Error') {
   override readonly name = 'D1Error';
   readonly kind: D1ErrorKind;
   /** HTTP status of the REST answer, when there was one. */
