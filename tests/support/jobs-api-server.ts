@@ -6,6 +6,8 @@ import { createAccessGuard } from '@/lib/server/auth/access';
 import { createSessionStore } from '@/lib/server/auth/session-store';
 import { createJobStore, type JobStore } from '@/lib/server/job-store';
 import { createJobsApi } from '@/lib/server/jobs-api';
+import { restExecutor } from '@/lib/server/d1/rest';
+import { startD1RestServer } from './d1-rest-server';
 import { createTestD1, type TestD1 } from './miniflare-d1';
 import { routeJobsApi } from './route-jobs-api';
 
@@ -28,10 +30,21 @@ export async function startJobsApiServer(
     now?: () => number;
     /** Serve behind sign-in with this access key (and `/api/veo/session`); open otherwise. */
     accessKey?: string;
+    /** Which store driver: the D1 binding (default) or the REST API, through its stand-in. */
+    driver?: 'binding' | 'rest';
   } = {},
 ): Promise<JobsApiServer> {
   const d1 = await createTestD1();
-  const store = createJobStore(d1.executor, options.now ? { now: options.now } : {});
+  const rest = options.driver === 'rest' ? await startD1RestServer(d1.db) : undefined;
+  const executor = rest
+    ? restExecutor({
+        accountId: rest.accountId,
+        databaseId: rest.databaseId,
+        apiToken: rest.token,
+        baseUrl: rest.baseUrl,
+      })
+    : d1.executor;
+  const store = createJobStore(executor, options.now ? { now: options.now } : {});
   const guard =
     options.accessKey === undefined
       ? undefined
@@ -99,6 +112,7 @@ export async function startJobsApiServer(
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rest?.close();
       await d1.dispose();
     },
   };
