@@ -13,10 +13,29 @@ export default defineConfig({
     },
   },
   test: {
-    include: [
-      'tests/unit/**/*.test.ts',
-      'tests/integration/**/*.test.ts',
-      'tests/simulation/**/*.test.ts',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: [
+            'tests/unit/**/*.test.ts',
+            'tests/integration/**/*.test.ts',
+            'tests/simulation/**/*.test.ts',
+          ],
+        },
+      },
+      {
+        // The sync tests again on an IndexedDB that refuses Blobs, as WebKit's ephemeral sessions
+        // (Safari's private browsing) do: job data is then stored as ArrayBuffers.
+        extends: true,
+        test: {
+          name: 'no-blobs',
+          include: ['tests/integration/sync/**/*.test.ts'],
+          setupFiles: ['tests/support/setup-blobless.ts'],
+          env: { VEO_TEST_STORED_FORM: 'arraybuffer' },
+        },
+      },
     ],
     environment: 'node',
     setupFiles: ['tests/support/setup-indexeddb.ts'],

@@ -13,6 +13,7 @@ import {
   type ClockState,
   type Version,
 } from '@/lib/shared/version';
+import { probeBlobStorage, refuseBlobs, type StoredData } from './stored-data';
 
 export const DB_NAME = 'veo-sync';
 export const DB_VERSION = 2;
@@ -41,16 +42,18 @@ export interface JobRecord {
   readonly hasData: boolean;
 }
 
-/** A job's data, apart from its metadata so that listing never reads megabytes. */
-export interface JobDataRecord {
+/**
+ * A job's data, apart from its metadata so that listing never reads megabytes. The bytes are a
+ * Blob, or an ArrayBuffer where the engine refuses Blobs (lib/client/stored-data.ts).
+ */
+export type JobDataRecord = StoredData & {
   readonly jobId: JobId;
-  /** The version this Blob holds. */
+  /** The version these bytes hold. */
   readonly version: Version;
-  readonly blob: Blob;
   readonly encoding: JobBlobEncoding;
   /** Last read or write (ms): least recently used data is evicted first under storage pressure. */
   readonly lastUsedAt: number;
-}
+};
 
 interface OpBase {
   /** Outbox order (auto-increment); absent until stored. */
@@ -166,6 +169,9 @@ export async function openVeoDb(factory: IDBFactory, name: string = DB_NAME): Pr
     upgrade(db, event.oldVersion, request.transaction!);
   });
   const db = (await wrap(request)) as unknown as VeoDb;
+  // Blobs or ArrayBuffers for job data: asked of the engine once per database.
+  const probe = (blob: Blob) => ({ jobId: '\u0000blob-probe', blob });
+  if (!(await probeBlobStorage(request.result, 'jobData', probe))) refuseBlobs(db);
   // A newer version of the app wants to upgrade: close so it can. `close()` fires no event of its
   // own, so say so: the sync client opens the database again on next use.
   db.addEventListener('versionchange', () => {

@@ -8,8 +8,9 @@ import type { Version } from '@/lib/shared/version';
 import { describeFailure, type ApiClient, type ApiResult, type SyncFailure } from './api-client';
 import type { OutboxOp, VeoDb } from './db';
 import { uploadBody } from './job-blob';
+import { dataBlob, storedFromBlob, withStoredDataFallback } from './stored-data';
 import { completeOp, deadLetterOp, nextDueOp, postponeOp } from './outbox';
-import { mergeTombstone, mergeWrite } from './replica';
+import { committed, mergeTombstone, mergeWrite } from './replica';
 import { retryDelay, type RetryPolicy } from './retry-policy';
 
 export interface DrainContext {
@@ -169,7 +170,7 @@ async function sendUpsert(
       },
     };
   }
-  const upload = await uploadBody(data.blob, data.encoding, op.version);
+  const upload = await uploadBody(dataBlob(data), data.encoding, op.version);
   const result = await ctx.api.putJob(op.jobId, upload.body, op.opId, signal, upload.encoding);
   if (!result.ok) return result;
   await settle(
@@ -191,19 +192,28 @@ async function settle(
   answer: { job: CachedVeoJobInfo | null; deletedUpTo: Version | null },
   uploadedGzip?: Blob,
 ): Promise<void> {
-  const tx = ctx.db.transaction(['outbox', 'jobs', 'jobData', 'deadLetters', 'meta'], 'readwrite');
-  await completeOp(tx, op);
   // The job's sync state changed with its op, whatever the answer does to the replica.
   const changed: string[] = op.kind === 'clear' ? [] : [op.jobId];
-  if (op.kind !== 'clear') {
-    if (answer.deletedUpTo) await mergeTombstone(tx, op.jobId, answer.deletedUpTo);
-    if (answer.job) await mergeWrite(tx, answer.job, ctx.now());
-    const data = await tx.objectStore('jobData').get(op.jobId);
-    if (uploadedGzip && data?.version === op.version && data.encoding === 'job-json') {
-      // Keep the gzip the upload already paid for: the replica shrinks ~5× (rule 10).
-      await tx.objectStore('jobData').put({ ...data, blob: uploadedGzip, encoding: 'job-gzip' });
-    }
-  }
-  await tx.done;
+  await withStoredDataFallback(ctx.db, async () => {
+    // In the form the database takes, made before the transaction (reading a Blob is async).
+    const gzip = uploadedGzip && (await storedFromBlob(ctx.db, uploadedGzip));
+    const tx = ctx.db.transaction(
+      ['outbox', 'jobs', 'jobData', 'deadLetters', 'meta'],
+      'readwrite',
+    );
+    const work = async () => {
+      await completeOp(tx, op);
+      if (op.kind === 'clear') return;
+      if (answer.deletedUpTo) await mergeTombstone(tx, op.jobId, answer.deletedUpTo);
+      if (answer.job) await mergeWrite(tx, answer.job, ctx.now());
+      const data = await tx.objectStore('jobData').get(op.jobId);
+      if (gzip && data?.version === op.version && data.encoding === 'job-json') {
+        // Keep the gzip the upload already paid for: the replica shrinks ~5× (rule 10).
+        const { blob: _blob, bytes: _bytes, ...rest } = data;
+        await tx.objectStore('jobData').put({ ...rest, ...gzip, encoding: 'job-gzip' });
+      }
+    };
+    await committed(tx, [work()]);
+  });
   ctx.onSettled({ jobIds: changed, all: false });
 }

@@ -1,17 +1,18 @@
 /**
- * A job's data on the device is a Blob: JSON when saved (storing it takes ~1 ms, compressing a
- * 4 MB job ~215 ms in Chromium, so a save never compresses), gzip once the drain has compressed
- * it for upload. Uses only web platform APIs, so it runs in pages and in the service worker.
+ * A job's data on the device: JSON when saved (storing it takes ~1 ms, compressing a 4 MB job
+ * ~215 ms in Chromium, so a save never compresses), gzip once the drain has compressed it for
+ * upload. Held as a Blob or an ArrayBuffer (lib/client/stored-data.ts) and read here as a Blob.
+ * Uses only web platform APIs, so it runs in pages and in the service worker.
  */
 import type { CachedVeoJob } from '@/lib/shared/job-schema';
 import type { Version } from '@/lib/shared/version';
 import type { JobBlobEncoding } from './db';
 
 /** Serialises a job for storage. The only cost on the save path: JSON.stringify. */
-export function jobToBlob(job: CachedVeoJob): Blob {
-  // The version first: the drain checks it from the Blob's first bytes (hasVersion).
+export function jobToJson(job: CachedVeoJob): string {
+  // The version first: the drain checks it from the data's first bytes (hasVersion).
   const { version, ...rest } = job;
-  return new Blob([JSON.stringify({ version, ...rest })], { type: 'application/json' });
+  return JSON.stringify({ version, ...rest });
 }
 
 /** gzip-compresses a Blob with the platform's CompressionStream. */
@@ -59,7 +60,7 @@ export async function uploadBody(
 }
 
 /**
- * Whether a stored job's JSON names `version`. Cheap: jobToBlob writes it first; a Blob without
+ * Whether a stored job's JSON names `version`. Cheap: jobToJson writes it first; data without
  * it (saved before versions) is read whole once, by the caller, to add it.
  */
 async function hasVersion(

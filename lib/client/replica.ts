@@ -14,7 +14,14 @@ import {
   type Version,
 } from '@/lib/shared/version';
 import { CLEAR_ALL_KEY, type JobRecord, type SyncMeta, type VeoDb, type VeoSyncDB } from './db';
-import { jobToBlob } from './job-blob';
+import { jobToJson } from './job-blob';
+import {
+  dataSize,
+  storedFromBlob,
+  storedFromText,
+  withStoredDataFallback,
+  type StoredData,
+} from './stored-data';
 import { dropCoveredOps, enqueueOp, unsyncedJobIds } from './outbox';
 
 /** Where a job stands between this device and the server. */
@@ -88,13 +95,13 @@ export async function observeVersions(
  * Merges a write the device learnt of (from the server: a pull, an answer, a download) into the
  * replica, by the merge rule. Returns true when the replica changed. A local upsert still waiting
  * whose version the incoming write beats is dropped: the server already holds something newer,
- * and would refuse it. `data`, when given, is the Blob of exactly this version.
+ * and would refuse it. `data`, when given, is the bytes of exactly this version.
  */
 export async function mergeWrite(
   tx: ReplicaTx,
   info: CachedVeoJobInfo,
   now: number,
-  data?: { blob: Blob; encoding: 'document-json' | 'job-gzip' },
+  data?: { stored: StoredData; encoding: 'document-json' | 'job-gzip' },
 ): Promise<boolean> {
   const jobs = tx.objectStore('jobs');
   const record = await jobs.get(info.jobId);
@@ -109,9 +116,9 @@ export async function mergeWrite(
   }
   if (data) {
     await tx.objectStore('jobData').put({
+      ...data.stored,
       jobId: info.jobId,
       version: info.version,
-      blob: data.blob,
       encoding: data.encoding,
       lastUsedAt: now,
     });
@@ -161,8 +168,9 @@ export function liveInfo(record: JobRecord | undefined): CachedVeoJobInfo | unde
 /**
  * Saves a job and its upsert op in one transaction (sync rule 1: when this resolves, the job is
  * durable on the device, whatever the network). The version is issued inside that transaction;
- * the data is stored as a JSON Blob; compression happens later, in the drain. Resolves with the
- * job's info as stored (its version included).
+ * the data is stored as JSON (a Blob, or an ArrayBuffer where the engine refuses Blobs);
+ * compression happens later, in the drain. Resolves with the job's info as stored (its version
+ * included).
  */
 export async function saveJobLocally(
   db: VeoDb,
@@ -181,9 +189,9 @@ export async function saveJobLocally(
         const version = await issueVersion(tx, now);
         const record = await tx.objectStore('jobs').get(job.jobId);
         const full: CachedVeoJob = { ...job, version };
-        // Stringified here, inside the transaction: the Blob holds exactly this version.
-        const blob = jobToBlob(full);
-        size = blob.size;
+        // Stringified here, inside the transaction: the bytes hold exactly this version.
+        const stored = storedFromText(db, jobToJson(full));
+        size = dataSize(stored);
         const { data: _data, ...info } = full;
         await tx.objectStore('jobs').put({
           jobId: job.jobId,
@@ -192,9 +200,9 @@ export async function saveJobLocally(
           hasData: true,
         });
         await tx.objectStore('jobData').put({
+          ...stored,
           jobId: job.jobId,
           version,
-          blob,
           encoding: 'job-json',
           lastUsedAt: now,
         });
@@ -321,20 +329,38 @@ export async function listJobsLocally(db: VeoDb, now: number): Promise<JobListIt
     });
 }
 
-/** Reads a job's record and data Blob (if on the device), and marks the data as recently used. */
+/** Reads a job's record and data (if on the device), and marks the data as recently used. */
 export async function readJobLocally(db: VeoDb, jobId: JobId, now: number) {
-  const tx = db.transaction(['jobs', 'jobData'], 'readwrite');
+  const tx = db.transaction(['jobs', 'jobData']);
   const [record, data] = await Promise.all([
     tx.objectStore('jobs').get(jobId),
     tx.objectStore('jobData').get(jobId),
   ]);
+  await tx.done;
   const info = liveInfo(record);
   const current =
     info && data && record?.hasData && data.version === info.version ? data : undefined;
-  if (current) await tx.objectStore('jobData').put({ ...current, lastUsedAt: now });
-  await tx.done;
+  if (current) await markUsed(db, jobId, current.version, now);
   if (!info || info.expiresAt <= now) return undefined;
   return { info, data: current };
+}
+
+/**
+ * Moves a job's data to the back of the eviction order. Apart from the read, and allowed to fail:
+ * putting the record back stores its Blob again, which WebKit refuses now and then, and a read
+ * must never fail for that. The version is checked again: a newer write may have landed since.
+ */
+async function markUsed(db: VeoDb, jobId: JobId, version: Version, now: number): Promise<void> {
+  try {
+    const tx = db.transaction('jobData', 'readwrite');
+    const touch = async () => {
+      const data = await tx.store.get(jobId);
+      if (data?.version === version) await tx.store.put({ ...data, lastUsedAt: now });
+    };
+    await committed(tx, [touch()]);
+  } catch {
+    // The order of eviction is a hint; the data itself is untouched.
+  }
 }
 
 /**
@@ -353,9 +379,11 @@ export async function storeFetchedData(
     db,
     () => blob.size,
     async () => {
+      // In the form the database takes, made before the transaction (reading a Blob is async).
+      const data = await storedFromBlob(db, blob);
       const tx = db.transaction(WRITE_STORES, 'readwrite');
       const write = async () => {
-        stored = await mergeWrite(tx, info, now, { blob, encoding: 'document-json' });
+        stored = await mergeWrite(tx, info, now, { stored: data, encoding: 'document-json' });
       };
       await committed(tx, [write()]);
     },
@@ -371,8 +399,10 @@ export async function storeFetchedData(
 async function withEviction(
   db: VeoDb,
   bytesNeeded: () => number,
-  write: () => Promise<void>,
+  writeOnce: () => Promise<void>,
 ): Promise<void> {
+  // A Blob the engine refuses is written again as an ArrayBuffer (lib/client/stored-data.ts).
+  const write = () => withStoredDataFallback(db, writeOnce);
   try {
     await write();
   } catch (error) {
@@ -397,7 +427,7 @@ export async function evictSyncedData(db: VeoDb, bytes: number): Promise<number>
   while (cursor && freed < bytes) {
     const data = cursor.value;
     if (!unsynced.has(data.jobId)) {
-      freed += data.blob.size;
+      freed += dataSize(data);
       await tx.objectStore('jobData').delete(data.jobId);
       const record = await tx.objectStore('jobs').get(data.jobId);
       if (record)
@@ -414,7 +444,7 @@ export async function evictSyncedData(db: VeoDb, bytes: number): Promise<number>
  * transaction's own error (QuotaExceededError, say) rather than a request's generic AbortError,
  * and never leaves a request's rejection unhandled.
  */
-async function committed(
+export async function committed(
   tx: { done: Promise<void>; error: DOMException | null },
   work: Promise<unknown>[],
 ): Promise<void> {

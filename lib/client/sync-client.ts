@@ -18,6 +18,7 @@ import { drainOutbox, type DrainResult } from './drain';
 import { platformEnvironment, type SyncEnvironment } from './environment';
 import { blobToJob } from './job-blob';
 import { SYNC_LOCK_NAME, platformLocks, type LockManagerLike } from './locks';
+import { dataBlob } from './stored-data';
 import { createChangeNotifier, type ChangeTransport, type JobsChangedListener } from './notifier';
 import { pullChanges, type PullResult } from './pull';
 import {
@@ -390,7 +391,7 @@ export function createSyncClient(options: SyncClientOptions) {
         return {
           status: 'found',
           job: {
-            ...(await blobToJob(local.data.blob, local.data.encoding)),
+            ...(await blobToJob(dataBlob(local.data), local.data.encoding)),
             version: local.info.version,
           },
         };

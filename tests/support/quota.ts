@@ -1,4 +1,6 @@
 import { IDBObjectStore as FDBObjectStore } from 'fake-indexeddb';
+import type { JobDataRecord } from '@/lib/client/db';
+import { dataSize } from '@/lib/client/stored-data';
 
 /**
  * Gives fake-indexeddb a storage quota for job data, the way a browser enforces one: a `put`
@@ -18,16 +20,16 @@ export function simulateQuota(limitBytes: number) {
   proto.put = function (value, key) {
     const request = originalPut.call(this, value, key);
     if (this.name === 'jobData') {
-      const record = value as { jobId: string; blob: Blob };
+      const record = value as JobDataRecord;
       const total =
         [...sizes].reduce((n, [id, size]) => n + (id === record.jobId ? 0 : size), 0) +
-        record.blob.size;
+        dataSize(record);
       if (total > limitBytes) {
         (this.transaction as unknown as { _abort(name: string): void })._abort(
           'QuotaExceededError',
         );
       } else {
-        sizes.set(record.jobId, record.blob.size);
+        sizes.set(record.jobId, dataSize(record));
       }
     }
     return request;

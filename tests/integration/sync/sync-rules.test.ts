@@ -6,6 +6,8 @@ import { useJobsApiServer } from '../../support/jobs-api-harness';
 import { generateSampleJobInput } from '@/lib/shared/sample-job';
 import type { JobWrite } from '@/lib/client/sync-client';
 import { simulateQuota } from '../../support/quota';
+import { STORED_CLASS, storedBytesOf } from '../../support/blobless-indexeddb';
+import { dataSize } from '@/lib/client/stored-data';
 
 /**
  * One test (or a few) per sync rule of DESIGN.md, each named after its rule, against the real
@@ -54,7 +56,7 @@ describe('sync rules', () => {
       ]);
       raw.close();
       expect(record?.info?.jobId).toBe(id);
-      expect(data?.blob).toBeInstanceOf(Blob);
+      expect(storedBytesOf(data)).toBeInstanceOf(STORED_CLASS);
       expect(ops.map((o) => [o.kind, o.jobId])).toEqual([['upsert', id]]);
 
       const other = manualTab(device);
@@ -539,7 +541,7 @@ describe('sync rules', () => {
       const after = await raw.get('jobData', id);
       raw.close();
       expect(after?.encoding).toBe('job-gzip');
-      expect(after!.blob.size).toBeLessThan(before!.blob.size / 3);
+      expect(dataSize(after!)).toBeLessThan(dataSize(before!) / 3);
       const read = await tab.client.readJob(id);
       expect(read.status === 'found' && read.job.data).toEqual(sample.data);
     });
