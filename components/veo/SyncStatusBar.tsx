@@ -158,6 +158,11 @@ export function SyncStatusBar() {
           <a href="/veo/sign-in">Sign in</a>
         </p>
       ) : null}
+      {status?.storageProblem ? (
+        <p className="warning" role="alert" data-testid="storage-problem">
+          {status.storageProblem}.
+        </p>
+      ) : null}
       {status?.lastError && status.pending > 0 ? (
         <p className="muted" data-testid="sync-error">
           Last attempt: {status.lastError}. Your changes are safe on this device and will be sent

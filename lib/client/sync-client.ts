@@ -16,7 +16,7 @@ import { createApiClient, describeFailure, type SyncFailure } from './api-client
 import { openVeoDb, type DeadLetter, type SyncMeta, type VeoDb } from './db';
 import { drainOutbox, type DrainResult } from './drain';
 import { platformEnvironment, type SyncEnvironment } from './environment';
-import { blobToJob } from './job-blob';
+import { blobToJob, jobToJson, uploadBody } from './job-blob';
 import { SYNC_LOCK_NAME, platformLocks, type LockManagerLike } from './locks';
 import { dataBlob } from './stored-data';
 import { createChangeNotifier, type ChangeTransport, type JobsChangedListener } from './notifier';
@@ -28,9 +28,11 @@ import {
   readJobLocally,
   saveJobLocally,
   storeFetchedData,
+  StorageFullError,
   type JobListItem,
 } from './replica';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
+import { INITIAL_CLOCK, observe, tick, type ClockState } from '@/lib/shared/version';
 
 export const DEFAULT_PULL_INTERVAL_MS = 60_000;
 
@@ -90,6 +92,11 @@ export interface SyncStatus {
   readonly keyChanged: boolean;
   /** Writes the server refused for good, for the user to retry or discard. */
   readonly deadLetters: readonly DeadLetterSummary[];
+  /**
+   * The last save could not be kept on this device (storage full, or refused by the browser) and
+   * went straight to the server instead; null once a save is kept here again.
+   */
+  readonly storageProblem: string | null;
 }
 
 export interface DeadLetterSummary {
@@ -114,6 +121,17 @@ export const jobWriteSchema = jobInputSchema.extend({
   updatedAt: jobInputSchema.shape.updatedAt.optional(),
 });
 export type JobWrite = z.input<typeof jobWriteSchema>;
+
+/**
+ * A save that neither this device could keep (its storage full or refused) nor the server could
+ * take (offline, unreachable, refused): nothing was written anywhere.
+ */
+export class JobNotSavedError extends Error {
+  override readonly name = 'JobNotSavedError';
+  constructor(storageReason: string, serverReason: string, options?: { cause?: unknown }) {
+    super(`The job was not saved: ${storageReason}, and ${serverReason}`, options);
+  }
+}
 
 /** A job that does not match the schema: nothing was written. */
 export class InvalidJobError extends Error {
@@ -145,11 +163,18 @@ export function createSyncClient(options: SyncClientOptions) {
 
   let dbPromise: Promise<VeoDb> | undefined;
   const db = (): Promise<VeoDb> =>
-    (dbPromise ??= openVeoDb(options.indexedDB, options.dbName).then((opened) => {
-      // Closed for a newer version of the app (see openVeoDb): open again on next use.
-      opened.addEventListener('close', () => (dbPromise = undefined));
-      return opened;
-    }));
+    (dbPromise ??= openVeoDb(options.indexedDB, options.dbName).then(
+      (opened) => {
+        // Closed for a newer version of the app (see openVeoDb): open again on next use.
+        opened.addEventListener('close', () => (dbPromise = undefined));
+        return opened;
+      },
+      (error: unknown) => {
+        // Refused now (storage blocked, a private mode), perhaps allowed later: ask again then.
+        dbPromise = undefined;
+        throw error;
+      },
+    ));
 
   // --- status -------------------------------------------------------------------------------
   let syncing = 0;
@@ -163,8 +188,25 @@ export function createSyncClient(options: SyncClientOptions) {
     signedOut: false,
     keyChanged: false,
     deadLetters: [],
+    storageProblem: null,
   };
   const statusListeners = new Set<(status: SyncStatus) => void>();
+  /** Why the last save could not be kept on this device (kept in memory: storage failed). */
+  let storageProblem: string | null = null;
+
+  function publishStatus(next: SyncStatus): SyncStatus {
+    if (JSON.stringify(next) !== JSON.stringify(status)) {
+      status = next;
+      for (const listener of [...statusListeners]) listener(status);
+    }
+    return status;
+  }
+
+  function setStorageProblem(problem: string | null): void {
+    if (problem === storageProblem) return;
+    storageProblem = problem;
+    publishStatus({ ...status, storageProblem });
+  }
 
   async function refreshStatus(): Promise<SyncStatus> {
     const d = await db();
@@ -184,12 +226,9 @@ export function createSyncClient(options: SyncClientOptions) {
       signedOut: meta?.signedOutAt !== undefined,
       keyChanged: meta?.signedOutAt !== undefined && meta.otherKeyId !== undefined,
       deadLetters: letters.sort((a, b) => a.failedAt - b.failedAt).map(summarise),
+      storageProblem,
     };
-    if (JSON.stringify(next) !== JSON.stringify(status)) {
-      status = next;
-      for (const listener of [...statusListeners]) listener(status);
-    }
-    return status;
+    return publishStatus(next);
   }
 
   async function updateMeta(patch: (meta: SyncMeta) => SyncMeta): Promise<void> {
@@ -368,6 +407,53 @@ export function createSyncClient(options: SyncClientOptions) {
     if (!delegated && environment.isOnline()) void drain().catch(reportError);
   }
 
+  // --- saves this device cannot keep ----------------------------------------------------------
+
+  /** The clock of saves that went straight to the server (the device's own is in IndexedDB). */
+  let serverOnlyClock: ClockState = INITIAL_CLOCK;
+  const serverOnlyNode = crypto.randomUUID();
+
+  /**
+   * The original plan's direct `PUT`, for a save the device could not keep (`cause`): resolves
+   * when the server has it; rejects with {@link JobNotSavedError} when it cannot be sent either.
+   * Nothing is queued: there is nowhere to queue it.
+   */
+  async function saveToServerOnly(
+    job: Omit<CachedVeoJob, 'version'>,
+    previous: CachedVeoJobInfo | undefined,
+    opId: string,
+    cause: unknown,
+  ): Promise<CachedVeoJobInfo> {
+    const storageReason =
+      cause instanceof StorageFullError
+        ? 'there is no room left on this device'
+        : `this device cannot store it (${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)})`;
+    setStorageProblem(
+      `This device cannot keep jobs: ${storageReason}. Saves go straight to the server, so they need the network`,
+    );
+    if (!environment.isOnline()) {
+      throw new JobNotSavedError(storageReason, 'you are offline', { cause });
+    }
+    if (previous) serverOnlyClock = observe(serverOnlyClock, previous.version);
+    const next = tick(serverOnlyClock, now(), serverOnlyNode);
+    serverOnlyClock = next.state;
+    const full: CachedVeoJob = { ...job, version: next.version };
+    const json = new Blob([jobToJson(full)], { type: 'application/json' });
+    const upload = await uploadBody(json, 'job-json', next.version);
+    const result = await api.putJob(job.jobId, upload.body, opId, undefined, upload.encoding);
+    if (!result.ok) {
+      throw new JobNotSavedError(
+        storageReason,
+        `it could not be sent to the server either (${describeFailure(result.failure)})`,
+        { cause },
+      );
+    }
+    notifier.publish({ jobIds: [job.jobId], all: false, source: 'local' });
+    const { data: _data, ...info } = full;
+    // Not applied: a newer version from elsewhere is the job now.
+    return result.value.applied ? info : (result.value.job ?? info);
+  }
+
   // --- the public surface -------------------------------------------------------------------
   return {
     /** The history list, newest first, from the device only: never waits on the network. */
@@ -427,14 +513,24 @@ export function createSyncClient(options: SyncClientOptions) {
     /**
      * Saves a job (sync rule 1): resolves once the job and its outbox op are in IndexedDB. Stamps
      * `updatedAt` so that every save is newer than the last, and fills `createdAt`/`expiresAt`.
-     * Rejects with {@link InvalidJobError} and writes nothing if the job is not valid.
+     * Rejects with {@link InvalidJobError} and writes nothing if the job is not valid. Where the
+     * device cannot keep it (storage full, IndexedDB refused), the job goes straight to the server
+     * and this resolves when the server has it; {@link JobNotSavedError} when neither worked.
      */
     async saveJob(input: JobWrite, options: { opId?: string } = {}): Promise<CachedVeoJobInfo> {
       const parsed = jobWriteSchema.safeParse(input);
       if (!parsed.success) throw new InvalidJobError(parsed.error.issues);
-      const d = await db();
+      const opId = options.opId ?? crypto.randomUUID();
       const at = now();
-      const previous = (await d.get('jobs', parsed.data.jobId))?.info;
+      let d: VeoDb | undefined;
+      let previous: CachedVeoJobInfo | undefined;
+      let unavailable: unknown;
+      try {
+        d = await db();
+        previous = (await d.get('jobs', parsed.data.jobId))?.info;
+      } catch (error) {
+        unavailable = error;
+      }
       // `updatedAt` is what people are shown; who wins is the version the save is given.
       const updatedAt = Math.max(
         parsed.data.updatedAt ?? 0,
@@ -455,7 +551,14 @@ export function createSyncClient(options: SyncClientOptions) {
           updatedAt + DEFAULT_JOB_TTL_MS,
         ),
       };
-      const info = await saveJobLocally(d, job, options.opId ?? crypto.randomUUID(), at);
+      if (!d) return saveToServerOnly(job, previous, opId, unavailable);
+      let info: CachedVeoJobInfo;
+      try {
+        info = await saveJobLocally(d, job, opId, at);
+      } catch (error) {
+        return saveToServerOnly(job, previous, opId, error);
+      }
+      setStorageProblem(null);
       await afterLocalWrite([job.jobId]);
       return info;
     },

@@ -526,6 +526,56 @@ describe('sync rules', () => {
       }
     });
 
+    it('sends a save this device has no room for straight to the server, and says this device cannot keep jobs', async () => {
+      const quota = simulateQuota(1_000);
+      const device = createDevice(harness.server.origin);
+      const tab = manualTab(device);
+      const id = uniqueId('no-room');
+      try {
+        const info = await tab.client.saveJob(sampleWrite(id, 20, 40));
+        expect((await serverJob(id))?.info.version).toBe(info.version);
+        expect((await tab.client.refreshStatus()).storageProblem).toMatch(
+          /cannot keep jobs: there is no room left/,
+        );
+        // Nothing half-written on the device: no job, no op.
+        expect(await tab.client.listJobs()).toEqual([]);
+        expect((await tab.client.refreshStatus()).pending).toBe(0);
+
+        // Offline as well: nowhere to put it, and the caller is told.
+        tab.env.setOnline(false);
+        const lost = uniqueId('no-room-offline');
+        await expect(tab.client.saveJob(sampleWrite(lost, 20, 41))).rejects.toThrow(
+          /not saved: there is no room left on this device, and you are offline/,
+        );
+        expect(await serverJob(lost)).toBeNull();
+      } finally {
+        quota.restore();
+      }
+      // Room again: saves are kept on the device, and the status line says nothing more.
+      await tab.client.saveJob(job(uniqueId('room-again')));
+      expect((await tab.client.refreshStatus()).storageProblem).toBeNull();
+    });
+
+    it('sends saves straight to the server where IndexedDB cannot be opened at all', async () => {
+      const refused = {
+        open() {
+          throw new DOMException(
+            'The user denied permission to access the database.',
+            'SecurityError',
+          );
+        },
+      } as unknown as IDBFactory;
+      const tab = harness.track(
+        createDevice(harness.server.origin).openTab({ indexedDB: refused }),
+      );
+      const id = uniqueId('no-idb');
+      const first = await tab.client.saveJob(job(id));
+      const second = await tab.client.saveJob(job(id, { sceneCount: 2 }));
+      expect(second.version > first.version).toBe(true);
+      expect((await serverJob(id))?.info).toMatchObject({ version: second.version, sceneCount: 2 });
+      expect(tab.client.getStatus().storageProblem).toMatch(/cannot store it \(SecurityError/);
+    });
+
     it('keeps the gzip the drain made instead of the JSON', async () => {
       const device = createDevice(harness.server.origin);
       const tab = manualTab(device);
