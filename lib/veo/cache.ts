@@ -15,6 +15,7 @@ import {
   type SyncClientOptions,
   type SyncStatus,
 } from '@/lib/client/sync-client';
+import { requestPersistentStorage } from '@/lib/client/persistence';
 import { importLegacyJobs } from './cache-local';
 import { delegateDrainToServiceWorker, startServiceWorker } from './service-worker';
 
@@ -75,13 +76,6 @@ export async function configureSyncClient(
   await client?.close();
   client =
     options === null ? undefined : 'saveJob' in options ? options : createSyncClient(options);
-}
-
-// Asks the browser not to evict this origin's storage under pressure (rule 10). Browsers may say
-// no (Safari, or Chrome for a site the user rarely visits); the app works the same either way.
-async function requestPersistentStorage(): Promise<void> {
-  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
-  if (storage?.persist && !(await storage.persisted())) await storage.persist();
 }
 
 /** Every job on this device, newest first, with its sync state. Never waits on the network. */
