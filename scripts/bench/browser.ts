@@ -113,7 +113,7 @@ function timePlanSave(
 
 export async function benchBrowser(): Promise<string> {
   if (!existsSync(CHROMIUM_PATH))
-    return `Skipped: no Chromium at ${CHROMIUM_PATH} (bash scripts/ensure-chromium.sh installs it).`;
+    return `Skipped: no Chromium at ${CHROMIUM_PATH} (bash scripts/ensure-browsers.sh installs it).`;
   if (!existsSync('.next/BUILD_ID') || !existsSync('public/sw.js'))
     execSync('npm run build', { stdio: 'inherit' });
   const server = await startAppServer();

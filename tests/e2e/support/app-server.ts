@@ -9,7 +9,7 @@ export interface AppServer {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
@@ -24,16 +24,17 @@ function freePort(): Promise<number> {
 }
 
 /**
- * Starts the production build (`npm start`'s scripts/serve.js; run `npm run build` first) on a free port, on a
- * fresh embedded D1 in a temporary folder. Used by the end-to-end tests, the screenshots and the
- * browser benchmark.
+ * Starts the production build (`npm start`'s scripts/serve.js; run `npm run build` first) on a
+ * free port, on a fresh embedded D1 in a temporary folder. Used by the end-to-end tests, the
+ * screenshots and the browser benchmark. With `port` and `dataDir`, starts it again where a
+ * stopped one was, on the same database (which `stop` then leaves in place).
  */
 export async function startAppServer(
   env: Record<string, string> = {},
-  { host }: { host?: string } = {},
+  { host, port: fixedPort, dataDir }: { host?: string; port?: number; dataDir?: string } = {},
 ): Promise<AppServer> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'veo-app-'));
-  const port = await freePort();
+  const dir = dataDir ?? (await mkdtemp(path.join(tmpdir(), 'veo-app-')));
+  const port = fixedPort ?? (await freePort());
   const child = spawn(
     process.execPath,
     [path.join('scripts', 'serve.js'), '-p', String(port), ...(host ? ['-H', host] : [])],
@@ -67,7 +68,7 @@ export async function startAppServer(
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       }
-      await rm(dir, { recursive: true, force: true });
+      if (!dataDir) await rm(dir, { recursive: true, force: true });
     },
   };
 }
