@@ -6,7 +6,12 @@
  * in Cache Storage: the replica is the only copy. After the user signed out on this device,
  * offline calls are answered 401.
  */
-import { InvalidJobError, SIGNED_OUT_MESSAGE, type SyncClient } from '@/lib/client/sync-client';
+import {
+  InvalidJobError,
+  JobNotSavedError,
+  SIGNED_OUT_MESSAGE,
+  type SyncClient,
+} from '@/lib/client/sync-client';
 import { SOURCE_HEADER, SYNC_REQUEST_HEADER } from '@/lib/client/sw-protocol';
 import { JOBS_API_PATH, type ApiErrorBody } from '@/lib/shared/api-types';
 import { jobIdSchema, opIdSchema } from '@/lib/shared/job-schema';
@@ -113,6 +118,8 @@ export function createApiFallback(client: SyncClient) {
       }
       if (cause instanceof SyntaxError)
         return error(400, 'invalid_json', 'The body is not valid JSON');
+      // This device cannot keep it and the network failed: nothing was written anywhere.
+      if (cause instanceof JobNotSavedError) return error(503, 'store_unavailable', cause.message);
       throw cause;
     }
     return error(405, 'method_not_allowed', 'Not supported offline');
