@@ -32,7 +32,7 @@ async function startTestD1(): Promise<TestD1> {
     d1Databases: ['DB'],
   });
   const db = await mf.getD1Database('DB');
-  const executor = bindingExecutor(db);
+  const executor = bindingExecutor(db, { reusePrepared: true });
   await applyMigrations(executor, await readMigrations());
   return { db, executor, dispose: () => mf.dispose() };
 }

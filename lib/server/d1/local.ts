@@ -1,7 +1,7 @@
 import 'server-only';
 import type { D1Database } from '@cloudflare/workers-types';
-import { bindingExecutor } from './binding';
-import type { D1Executor } from './executor';
+import { bindingExecutor, isProxyDesync } from './binding';
+import { D1Error, type D1Executor } from './executor';
 import { applyMigrations, readMigrations } from './migrations';
 
 export interface LocalD1 {
@@ -14,15 +14,80 @@ export interface LocalD1 {
  * The embedded database for a machine without a Cloudflare account: Miniflare's real D1 through
  * wrangler's getPlatformProxy(), persisted on disk (under .wrangler/state/v3 by default, the same
  * place `wrangler d1 … --local` uses), with every pending migration applied before it is used.
+ * Should the proxy's bridge to workerd lose step (see isProxyDesync), a new one is opened on the
+ * same files; the request that hit it fails as "unavailable", which the store retries.
  */
 export async function startLocalD1(persistDir?: string): Promise<LocalD1> {
-  // Loaded only when the local driver is chosen: a deployment on the REST API never starts it.
-  const { getPlatformProxy } = await import('wrangler');
-  const proxy = await getPlatformProxy<{ DB: D1Database }>({
-    configPath: 'wrangler.toml',
-    persist: persistDir === undefined ? true : { path: persistDir },
-  });
-  const executor = bindingExecutor(proxy.env.DB);
-  await applyMigrations(executor, await readMigrations());
-  return { executor, dispose: () => proxy.dispose() };
+  const open = async (): Promise<LocalD1> => {
+    // Loaded only when the local driver is chosen: a deployment on the REST API never starts it.
+    const { getPlatformProxy } = await import('wrangler');
+    const proxy = await getPlatformProxy<{ DB: D1Database }>({
+      configPath: 'wrangler.toml',
+      persist: persistDir === undefined ? true : { path: persistDir },
+    });
+    return {
+      executor: bindingExecutor(proxy.env.DB, { reusePrepared: true }),
+      dispose: () => proxy.dispose(),
+    };
+  };
+  const first = await open();
+  await applyMigrations(first.executor, await readMigrations());
+  return reopenOnDesync(first, open);
+}
+
+/**
+ * `initial`, replaced by a fresh `open()` once a batch fails because its proxy lost step. Only
+ * the first failure of a given proxy replaces it; batches already running on it fail and are
+ * retried by the store like any unavailable database; an `open()` that fails is tried again on
+ * the next batch.
+ */
+export function reopenOnDesync(
+  initial: LocalD1,
+  open: () => Promise<LocalD1>,
+  log: (message: string) => void = (message) => console.warn(message),
+): LocalD1 {
+  let live: LocalD1 | undefined = initial;
+  let opening: Promise<LocalD1> | undefined;
+  /** The replaced proxy stopping: the new one opens the same files after it. */
+  let retired: Promise<void> = Promise.resolve();
+  const current = (): Promise<LocalD1> => {
+    if (live) return Promise.resolve(live);
+    opening ??= retired.then(open).then(
+      (fresh) => {
+        live = fresh;
+        opening = undefined;
+        return fresh;
+      },
+      (error: unknown) => {
+        opening = undefined;
+        throw new D1Error('unavailable', 'the local database could not be opened again', {
+          cause: error,
+        });
+      },
+    );
+    return opening;
+  };
+  return {
+    executor: {
+      async batch(statements, signal) {
+        const db = await current();
+        try {
+          return await db.executor.batch(statements, signal);
+        } catch (error) {
+          if (error instanceof D1Error && isProxyDesync(error.cause) && live === db) {
+            log(
+              '[veo-sync] the local database bridge (getPlatformProxy) failed; opening a new one',
+            );
+            live = undefined;
+            retired = db.dispose().catch(() => undefined);
+          }
+          throw error;
+        }
+      },
+    },
+    async dispose() {
+      const db = live ?? (await opening?.catch(() => undefined));
+      await db?.dispose();
+    },
+  };
 }
