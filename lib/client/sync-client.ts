@@ -399,7 +399,8 @@ export function createSyncClient(options: SyncClientOptions) {
    */
   async function afterLocalWrite(jobIds: readonly JobId[], all = false): Promise<void> {
     notifier.publish({ jobIds, all, source: 'local' });
-    void refreshStatus().catch(reportError);
+    // When a save resolves, the status already counts it (one small read).
+    await refreshStatus().catch(reportError);
     const delegated = options.delegateDrain
       ? await options.delegateDrain().catch(() => false)
       : false;
