@@ -8,6 +8,7 @@ import type {
   JobListResponse,
   UpsertResponse,
 } from '@/lib/shared/api-types';
+import { JOB_BUNDLE_MAX_BYTES, JOB_BUNDLE_MAX_IDS } from '@/lib/shared/api-types';
 import {
   DEFAULT_JOB_TTL_MS,
   jobDataSchema,
@@ -44,6 +45,16 @@ export { DEFAULT_JOB_TTL_MS };
 
 const gunzip = promisify(zlib.gunzip);
 
+/** How many jobs one `getJobData` may ask for (D1 binds at most 100 values per statement). */
+export const MAX_JOB_DATA_IDS = JOB_BUNDLE_MAX_IDS;
+
+/** What `getJobData` read: the jobs sent, the live ones left for another request, the gone. */
+export interface JobDataResult {
+  readonly jobs: readonly StoredJob[];
+  readonly more: readonly JobId[];
+  readonly missing: readonly JobId[];
+}
+
 /** A job read for `GET /api/veo/jobs/:id`: its list entry and the stored gzip response body. */
 export interface StoredJob {
   readonly info: CachedVeoJobInfo;
@@ -63,6 +74,11 @@ export interface JobStore {
   listChanges(since: Cursor): Promise<JobChangesResponse>;
   /** A live job, or null. */
   getJob(jobId: JobId): Promise<StoredJob | null>;
+  /**
+   * Several live jobs with their stored gzip, for a device catching up: newest first, as many as
+   * fit in `budgetBytes` of gzip (at least one), at most {@link MAX_JOB_DATA_IDS} asked for.
+   */
+  getJobData(jobIds: readonly JobId[], budgetBytes?: number): Promise<JobDataResult>;
   /**
    * Writes a job if its version wins by the merge rule (lib/shared/merge-rule.ts): newer than
    * the stored write and than the job's tombstone. A job without a version (the plan's clients)
@@ -186,6 +202,9 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
   const now = options.now ?? Date.now;
   const nodeId = options.nodeId ?? `s${randomBytes(6).toString('hex')}`;
   let clock: ClockState = INITIAL_CLOCK;
+
+  const readJobs = (jobIds: readonly JobId[], budgetBytes: number) =>
+    readJobsWith(executor, now(), jobIds, budgetBytes);
 
   /** A version for a write that came without one: this server's clock. */
   function issueVersion(): Version {
@@ -316,57 +335,12 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
     },
 
     async getJob(jobId) {
-      const at = now();
-      const live = `?2 < (SELECT expires_at FROM veo_jobs WHERE job_id = ?1 AND ${LIVE})`;
-      const [info, chunks, legacy] = await executor.batch([
-        {
-          sql: `SELECT ${INFO_COLUMNS}, data_chunks FROM veo_jobs
-            WHERE job_id = ?1 AND ${LIVE} AND expires_at > ?2`,
-          params: [jobId, at],
-        },
-        {
-          sql: `SELECT chunk, data_base64 FROM veo_job_chunks
-            WHERE job_id = ?1 AND ${live} ORDER BY chunk`,
-          params: [jobId, at],
-        },
-        {
-          sql: `SELECT data_compressed FROM veo_job_data WHERE job_id = ?1 AND ${live}`,
-          params: [jobId, at],
-        },
-      ]);
-      const row = info?.rows[0];
-      if (!row) return null;
-      const jobInfo = rowToInfo(row);
-      const expectedChunks = numberColumn(row, 'data_chunks');
-      const chunkRows = chunks?.rows ?? [];
+      const { jobs } = await readJobs([jobId], Infinity);
+      return jobs[0] ?? null;
+    },
 
-      if (expectedChunks > 0) {
-        if (chunkRows.length !== expectedChunks || chunkRows.some((r, i) => r.chunk !== i)) {
-          throw new CorruptJobError(
-            `Job ${jobId} should have ${expectedChunks} data chunks, found ${chunkRows.length}`,
-          );
-        }
-        const gzip = fromBase64Chunks(chunkRows.map((r) => String(r.data_base64)));
-        if (!jobInfo.version.endsWith(LEGACY_NODE_SUFFIX)) return { info: jobInfo, gzip };
-        // Stored before causal versions (migration 0004 named its version): the document has
-        // none. Served with it, until the job's next write stores a new document.
-        const { job } = JSON.parse((await gunzip(gzip)).toString('utf8')) as {
-          job: Omit<CachedVeoJob, 'version'>;
-        };
-        const encoded = await encodeJobDocument({ ...job, ...jobInfo, data: job.data });
-        return { info: jobInfo, gzip: encoded.gzip };
-      }
-      // A job written by the plan's version of the app: its data in veo_job_data, one row.
-      const legacyRow = legacy?.rows[0];
-      if (!legacyRow) {
-        throw new CorruptJobError(`Job ${jobId} has no stored data`);
-      }
-      const data = jobDataSchema.safeParse(
-        await decodeLegacyData(String(legacyRow.data_compressed)),
-      );
-      if (!data.success) throw new CorruptJobError(`Job ${jobId} has unreadable legacy data`);
-      const encoded = await encodeJobDocument({ ...jobInfo, data: data.data });
-      return { info: jobInfo, gzip: encoded.gzip };
+    getJobData(jobIds, budgetBytes = JOB_BUNDLE_MAX_BYTES) {
+      return readJobs([...new Set(jobIds)].slice(0, MAX_JOB_DATA_IDS), budgetBytes);
     },
 
     async upsertJob(input, opId) {
@@ -575,6 +549,106 @@ function rowVersions(row: SqlRow): JobVersions {
   const deletedUpTo =
     typeof row.deleted_up_to === 'string' ? (row.deleted_up_to as Version) : undefined;
   return { version, deletedUpTo };
+}
+
+/**
+ * Reads live jobs with their stored gzip in ONE D1 request: of `jobIds`, newest `updatedAt`
+ * first, as many as fit in `budgetBytes` of gzip (always the first). The others that are live
+ * come back in `more`, for another request; those that are not, in `missing`.
+ */
+async function readJobsWith(
+  executor: D1Executor,
+  at: number,
+  jobIds: readonly JobId[],
+  budgetBytes: number,
+): Promise<JobDataResult> {
+  if (jobIds.length === 0) return { jobs: [], more: [], missing: [] };
+  const idParams = jobIds.map((_, i) => `?${i + 3}`).join(', ');
+  const budgeted = Number.isFinite(budgetBytes);
+  const params = [at, budgeted ? budgetBytes : 0, ...jobIds];
+  const info = INFO_COLUMNS.split(',').map((c) => `j.${c.trim()}`);
+  // The live jobs asked for, newest first, each with the gzip bytes that go before it: sent are
+  // those that start within the budget, and always the first. One row per chunk of a job sent
+  // (or one, for a job without chunks), one row for each live job left for another request.
+  const [rows] = await executor.batch([
+    {
+      sql: budgeted
+        ? `SELECT ${info.join(', ')}, j.data_chunks, w.sent, c.chunk, c.data_base64,
+              d.data_compressed
+            FROM (
+              SELECT job_id, (n = 1 OR before_bytes < ?2) AS sent FROM (
+                SELECT job_id, ROW_NUMBER() OVER (ORDER BY updated_at DESC, job_id) AS n,
+                  SUM(COALESCE(data_gzip_bytes, 0)) OVER (ORDER BY updated_at DESC, job_id
+                    ROWS UNBOUNDED PRECEDING) - COALESCE(data_gzip_bytes, 0) AS before_bytes
+                FROM veo_jobs WHERE job_id IN (${idParams}) AND ${LIVE} AND expires_at > ?1
+              )
+            ) w
+            JOIN veo_jobs j ON j.job_id = w.job_id
+            LEFT JOIN veo_job_chunks c ON w.sent AND c.job_id = j.job_id
+            LEFT JOIN veo_job_data d ON w.sent AND d.job_id = j.job_id
+            ORDER BY j.updated_at DESC, j.job_id, c.chunk`
+        : // Every live one is sent: no window to compute.
+          `SELECT ${info.join(', ')}, j.data_chunks, 1 AS sent, c.chunk, c.data_base64,
+              d.data_compressed
+            FROM veo_jobs j
+            LEFT JOIN veo_job_chunks c ON c.job_id = j.job_id
+            LEFT JOIN veo_job_data d ON d.job_id = j.job_id
+            WHERE j.job_id IN (${idParams}) AND ${SQL_RULE.isLive('j')} AND j.expires_at > ?1
+            ORDER BY j.updated_at DESC, j.job_id, c.chunk`,
+      params,
+    },
+  ]);
+  const byJob = new Map<string, SqlRow[]>();
+  for (const row of rows?.rows ?? []) {
+    const id = String(row.job_id);
+    byJob.set(id, [...(byJob.get(id) ?? []), row]);
+  }
+  const jobs: StoredJob[] = [];
+  const more: JobId[] = [];
+  for (const [id, jobRows] of byJob) {
+    const first = jobRows[0]!;
+    if (!first.sent) {
+      more.push(id);
+      continue;
+    }
+    const chunkRows = first.chunk === null ? [] : jobRows;
+    const legacyRow = first.data_compressed === null ? undefined : first;
+    jobs.push(await decodeStoredJob(first, chunkRows, legacyRow));
+  }
+  return { jobs, more, missing: jobIds.filter((id) => !byJob.has(id)) };
+}
+
+/** A stored job's list entry and its gzip document, from its rows (current, older or legacy). */
+async function decodeStoredJob(
+  row: SqlRow,
+  chunkRows: readonly SqlRow[],
+  legacyRow: SqlRow | undefined,
+): Promise<StoredJob> {
+  const jobInfo = rowToInfo(row);
+  const jobId = jobInfo.jobId;
+  const expectedChunks = numberColumn(row, 'data_chunks');
+  if (expectedChunks > 0) {
+    if (chunkRows.length !== expectedChunks || chunkRows.some((r, i) => r.chunk !== i)) {
+      throw new CorruptJobError(
+        `Job ${jobId} should have ${expectedChunks} data chunks, found ${chunkRows.length}`,
+      );
+    }
+    const gzip = fromBase64Chunks(chunkRows.map((r) => String(r.data_base64)));
+    if (!jobInfo.version.endsWith(LEGACY_NODE_SUFFIX)) return { info: jobInfo, gzip };
+    // Stored before causal versions (migration 0004 named its version): the document has
+    // none. Served with it, until the job's next write stores a new document.
+    const { job } = JSON.parse((await gunzip(gzip)).toString('utf8')) as {
+      job: Omit<CachedVeoJob, 'version'>;
+    };
+    const encoded = await encodeJobDocument({ ...job, ...jobInfo, data: job.data });
+    return { info: jobInfo, gzip: encoded.gzip };
+  }
+  // A job written by the plan's version of the app: its data in veo_job_data, one row.
+  if (!legacyRow) throw new CorruptJobError(`Job ${jobId} has no stored data`);
+  const data = jobDataSchema.safeParse(await decodeLegacyData(String(legacyRow.data_compressed)));
+  if (!data.success) throw new CorruptJobError(`Job ${jobId} has unreadable legacy data`);
+  const encoded = await encodeJobDocument({ ...jobInfo, data: data.data });
+  return { info: jobInfo, gzip: encoded.gzip };
 }
 
 function rowToInfo(row: SqlRow): CachedVeoJobInfo {

@@ -2,7 +2,14 @@ import 'server-only';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import * as z from 'zod';
-import { clearRequestSchema, cursorSchema, type JobResponse } from '@/lib/shared/api-types';
+import {
+  JOB_BUNDLE_CONTENT_TYPE,
+  JOB_BUNDLE_MAX_IDS,
+  clearRequestSchema,
+  cursorSchema,
+  type JobBundleIndex,
+  type JobResponse,
+} from '@/lib/shared/api-types';
 import { lastVersionAt, versionSchema, versionWall, type Version } from '@/lib/shared/version';
 import {
   epochMsSchema,
@@ -80,6 +87,19 @@ export function createJobsApi(deps: JobsApiDeps) {
     const parsed = jobIdSchema.safeParse(raw);
     if (!parsed.success)
       throw ApiError.fromZod('invalid_job_id', 'The job id is not valid', parsed.error);
+    return parsed.data;
+  }
+
+  /** `ids=a,b,c`: one to {@link JOB_BUNDLE_MAX_IDS} job ids. */
+  function parseJobIds(raw: string | null): JobId[] {
+    const parsed = z
+      .array(jobIdSchema)
+      .min(1, 'Name at least one job')
+      .max(JOB_BUNDLE_MAX_IDS, `At most ${JOB_BUNDLE_MAX_IDS} jobs per request`)
+      .safeParse(raw === null || raw === '' ? [] : raw.split(','));
+    if (!parsed.success) {
+      throw ApiError.fromZod('invalid_request', 'The ids parameter is not valid', parsed.error);
+    }
     return parsed.data;
   }
 
@@ -176,6 +196,41 @@ export function createJobsApi(deps: JobsApiDeps) {
         for (const version of Object.values(parsed.data.seen))
           assertVersionNotInFuture(version, 'seen');
         return jsonResponse(await store.clearJobs({ seen: parsed.data.seen }, opId));
+      });
+    },
+
+    /**
+     * `GET /api/veo/job-data?ids=a,b,c`: the stored gzip of several jobs as they are, newest
+     * first and within a byte budget, for a device catching up (one D1 request for all).
+     */
+    data(request: Request): Promise<Response> {
+      return answer(async () => {
+        await authorize(request, false);
+        const ids = parseJobIds(new URL(request.url).searchParams.get('ids'));
+        const store = await deps.getStore();
+        const result = await store.getJobData(ids);
+        const index: JobBundleIndex = {
+          jobs: result.jobs.map((j) => ({ job: j.info, gzipBytes: j.gzip.byteLength })),
+          more: [...result.more],
+          missing: [...result.missing],
+        };
+        const head = new TextEncoder().encode(`${JSON.stringify(index)}\n`);
+        const body = new Uint8Array(
+          head.byteLength + result.jobs.reduce((n, j) => n + j.gzip.byteLength, 0),
+        );
+        body.set(head, 0);
+        let offset = head.byteLength;
+        for (const { gzip } of result.jobs) {
+          body.set(gzip, offset);
+          offset += gzip.byteLength;
+        }
+        return new Response(body, {
+          headers: {
+            'content-type': JOB_BUNDLE_CONTENT_TYPE,
+            'cache-control': 'no-store',
+            'content-length': String(body.byteLength),
+          },
+        });
       });
     },
 

@@ -12,6 +12,22 @@ export const JOBS_API_PATH = '/api/veo/jobs';
 export const SESSION_API_PATH = '/api/veo/session';
 
 /**
+ * `GET /api/veo/job-data?ids=a,b,c`: several jobs' data for a device catching up, as the server
+ * stores it (the gzip of each job's `GET` body), in one response and one D1 request. The body is
+ * a {@link JobBundleIndex} as one line of JSON, a newline, then each job's gzip bytes in the
+ * index's order. Served without `Content-Encoding`, so no browser inflates it on the way.
+ */
+export const JOB_DATA_API_PATH = '/api/veo/job-data';
+export const JOB_BUNDLE_CONTENT_TYPE = 'application/vnd.veo.job-bundle';
+/** Job ids one bundle may ask for. */
+export const JOB_BUNDLE_MAX_IDS = 50;
+/**
+ * The gzip bytes one bundle carries at most (but always one job): under the 4.5 MB a Vercel
+ * function may answer, with room for the index.
+ */
+export const JOB_BUNDLE_MAX_BYTES = 3 * 1024 * 1024;
+
+/**
  * `GET /api/veo/session`. `keyId` names the server's access key without revealing it, and is
  * given to signed-in callers only: a device sends what waited while it was signed out only
  * after a sign-in under the same key.
@@ -149,3 +165,13 @@ export const apiErrorBodySchema = z.object({
   }),
 });
 export type ApiErrorBody = z.infer<typeof apiErrorBodySchema>;
+
+/** The first line of a job bundle: which jobs follow, and the ones that did not fit or are gone. */
+export const jobBundleIndexSchema = z.object({
+  jobs: z.array(z.object({ job: jobInfoSchema, gzipBytes: z.number().int().nonnegative() })),
+  /** Live jobs asked for that did not fit: ask again. */
+  more: z.array(jobIdSchema),
+  /** Jobs asked for that are not live (deleted, expired, never written). */
+  missing: z.array(jobIdSchema),
+});
+export type JobBundleIndex = z.infer<typeof jobBundleIndexSchema>;

@@ -146,6 +146,41 @@ export function describeJobStoreContract(name: string, setup: () => Promise<Driv
       expect((await store.listJobs()).jobs.map((j) => j.jobId)).toEqual(['new', 'mid', 'old']);
     });
 
+    it('reads several jobs with their data in one request, newest first, within a byte budget', async () => {
+      const ids = ['d1', 'd2', 'd3', 'd4', 'd5'];
+      // Others in the table, not asked for: reading them would show a scan.
+      for (let i = 0; i < 30; i++) await store.upsertJob(smallJob(`other-${i}`, T0 - i), `o-${i}`);
+      for (const [i, id] of ids.entries()) {
+        const job = generateSampleJob({ jobId: id, sceneCount: 10, seed: i, updatedAt: T0 + i });
+        await store.upsertJob(jobInputSchema.parse(job), `op-${id}`);
+      }
+      await store.deleteJob('d3', undefined, 'op-del');
+      const requestsBefore = driver.requestCount();
+
+      const all = await store.getJobData(['d1', 'd2', 'd3', 'd4', 'd5', 'never']);
+      expect(driver.requestCount() - requestsBefore).toBe(1);
+      expect(all.jobs.map((j) => j.info.jobId)).toEqual(['d5', 'd4', 'd2', 'd1']);
+      expect(all).toMatchObject({ more: [], missing: ['d3', 'never'] });
+      for (const stored of all.jobs) {
+        expect(decode(stored.gzip)).toMatchObject({
+          jobId: stored.info.jobId,
+          version: stored.info.version,
+        });
+      }
+      // A few reads per job asked for (the window, the join, the chunks), never the table.
+      expect(lastCall().rowsRead).toBeLessThanOrEqual(8 * 6);
+
+      // A budget smaller than two documents: the newest is sent (always one), the rest wait.
+      const size = all.jobs[0]!.gzip.byteLength;
+      const some = await store.getJobData(['d1', 'd2', 'd4', 'd5'], size + 1);
+      expect(some.jobs.map((j) => j.info.jobId)).toEqual(['d5', 'd4']);
+      expect(some).toMatchObject({ more: ['d2', 'd1'], missing: [] });
+      const first = await store.getJobData(['d1', 'd2'], 1);
+      expect(first.jobs.map((j) => j.info.jobId)).toEqual(['d2']);
+      expect(first.more).toEqual(['d1']);
+      expect(await store.getJobData([])).toEqual({ jobs: [], more: [], missing: [] });
+    });
+
     it('returns the stored document: the job with its data, gzip-compressed', async () => {
       const job = generateSampleJob({ jobId: 'doc', sceneCount: 20, updatedAt: T0 });
       await store.upsertJob(jobInputSchema.parse(job), 'op-1');

@@ -19,6 +19,7 @@ import { generateSampleJob } from '@/lib/shared/sample-job';
 import { startD1RestServer } from '../support/d1-rest-server';
 import { createTestD1, type TestD1 } from '../support/miniflare-d1';
 import { formatVersion, lastVersionAt } from '@/lib/shared/version';
+import { parseJobBundle } from '@/lib/shared/job-bundle';
 
 const T0 = 1_800_000_000_000;
 const BASE = 'http://localhost/api/veo/jobs';
@@ -464,6 +465,39 @@ describe('jobs API route handlers (real Requests, Miniflare D1)', () => {
       const id = `A-z_0.9:${'x'.repeat(120)}`;
       expect(id).toHaveLength(128);
       expect((await put(id, { body: job(id, T0) })).status).toBe(200);
+    });
+  });
+
+  describe('GET /api/veo/job-data?ids=', () => {
+    const data = (query: string) =>
+      api.data(new Request(`http://app.test/api/veo/job-data${query}`));
+
+    it('sends several jobs’ stored gzip as they are, newest first, in one bundle', async () => {
+      await put('b1', { body: job('b1', T0 - 2) });
+      await put('b2', { body: job('b2', T0 - 1) });
+      const response = await data('?ids=b1,b2,nope');
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/vnd.veo.job-bundle');
+      expect(response.headers.get('content-encoding')).toBeNull();
+      const bundle = parseJobBundle(new Uint8Array(await response.arrayBuffer()));
+      expect(bundle.index.jobs.map((j) => j.job.jobId)).toEqual(['b2', 'b1']);
+      expect(bundle.index).toMatchObject({ more: [], missing: ['nope'] });
+      // Each part is the very document `GET /api/veo/jobs/:id` sends gzip-encoded.
+      for (const [i, part] of bundle.parts.entries()) {
+        const id = bundle.index.jobs[i]!.job.jobId;
+        const single = new Uint8Array(await (await get(id)).arrayBuffer());
+        expect(Buffer.from(part).equals(Buffer.from(single))).toBe(true);
+        expect(JSON.parse(gunzipSync(part).toString('utf8'))).toMatchObject({ job: { jobId: id } });
+      }
+    });
+
+    it('refuses a missing, empty, invalid or too long list of ids, and reads nothing', async () => {
+      await expectError(await data(''), 400, 'invalid_request');
+      await expectError(await data('?ids='), 400, 'invalid_request');
+      await expectError(await data('?ids=a,b%20c'), 400, 'invalid_request');
+      await expectError(await data('?ids=a,,b'), 400, 'invalid_request');
+      const many = Array.from({ length: 51 }, (_, i) => `j${i}`).join(',');
+      await expectError(await data(`?ids=${many}`), 400, 'invalid_request');
     });
   });
 

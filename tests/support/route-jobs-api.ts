@@ -1,12 +1,15 @@
 import type { JobsApi } from '@/lib/server/jobs-api';
 
 /**
- * What Next's router does for `app/api/veo/jobs/**`: picks the route handler by path and method,
+ * What Next's router does for `app/api/veo/jobs/**` and `app/api/veo/job-data`: picks the route handler by path and method,
  * with the job id decoded. For test servers and the simulation, which call the handlers directly.
  */
 export async function routeJobsApi(api: JobsApi, request: Request): Promise<Response> {
   const url = new URL(request.url);
   const method = request.method;
+  if (url.pathname === '/api/veo/job-data') {
+    return method === 'GET' ? api.data(request) : api.methodNotAllowed(['GET']);
+  }
   const match = /^\/api\/veo\/jobs(?:\/([^/]+))?$/.exec(url.pathname);
   if (!match) return new Response('not found', { status: 404 });
   if (match[1] === undefined) {
