@@ -5,6 +5,8 @@
  */
 import type { z } from 'zod';
 import {
+  JOB_BUNDLE_MAX_BYTES,
+  JOB_DATA_API_PATH,
   JOBS_API_PATH,
   SESSION_API_PATH,
   sessionEndedSchema,
@@ -24,6 +26,7 @@ import {
 } from '@/lib/shared/api-types';
 import type { JobId, OpId } from '@/lib/shared/job-schema';
 import type { Version } from '@/lib/shared/version';
+import { parseJobBundle, type JobBundle } from '@/lib/shared/job-bundle';
 import { parseRetryAfter } from '@/lib/shared/retry-after';
 import { SYNC_REQUEST_HEADER } from './sw-protocol';
 
@@ -185,6 +188,38 @@ export function createApiClient(options: ApiClientOptions) {
       if (!response.ok) return fail(classify(response, await body.text()));
       return { ok: true, status: response.status, value: body };
     },
+    /**
+     * `GET /api/veo/job-data?ids=…`: several jobs' stored gzip as they are (a bundle, see
+     * lib/shared/api-types.ts). `onProgress` hears the bytes received of the whole answer. A body
+     * that is not a whole bundle (a proxy's page, a cut-off answer) is a retryable failure.
+     */
+    async getJobBundle(
+      jobIds: readonly JobId[],
+      { signal, onProgress }: { signal?: AbortSignal; onProgress?: DownloadProgress } = {},
+    ): Promise<ApiResult<JobBundle>> {
+      const url = `${options.baseUrl ?? ''}${JOB_DATA_API_PATH}?ids=${jobIds.map(encodeURIComponent).join(',')}`;
+      const sent = await send(
+        url,
+        { method: 'GET' },
+        signal,
+        (response): Promise<Uint8Array<ArrayBuffer> | string> =>
+          response.ok ? readWithProgress(response, onProgress) : response.text(),
+        timeoutMs + Math.ceil((JOB_BUNDLE_MAX_BYTES / UPLOAD_BYTES_PER_SECOND) * 1000),
+      );
+      if (!sent.ok) return sent;
+      const { response, body } = sent;
+      if (typeof body === 'string') return fail(classify(response, body));
+      try {
+        return { ok: true, status: response.status, value: parseJobBundle(body) };
+      } catch (error) {
+        return fail({
+          kind: 'retryable',
+          reason: 'server',
+          status: response.status,
+          message: `The server answered something unexpected (${error instanceof Error ? error.message : String(error)})`,
+        });
+      }
+    },
     /** `PUT /api/veo/jobs/:id` with a gzip body. */
     /**
      * `PUT /api/veo/jobs/:id`. The time allowed grows with the body (at 32 KiB/s on top of the
@@ -270,6 +305,37 @@ export function createApiClient(options: ApiClientOptions) {
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;
+
+/** Bytes received so far of a download, and its whole size when the server said it. */
+export type DownloadProgress = (received: number, total: number | undefined) => void;
+
+/** Reads a response's body whole, telling `onProgress` as the bytes arrive. */
+async function readWithProgress(
+  response: Response,
+  onProgress: DownloadProgress | undefined,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const length = Number(response.headers.get('content-length'));
+  const total = Number.isFinite(length) && length > 0 ? length : undefined;
+  if (!onProgress || !response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const parts: Uint8Array[] = [];
+  let received = 0;
+  onProgress(0, total);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    received += value.byteLength;
+    onProgress(received, total);
+  }
+  const whole = new Uint8Array(received);
+  let offset = 0;
+  for (const part of parts) {
+    whole.set(part, offset);
+    offset += part.byteLength;
+  }
+  return whole;
+}
 
 function fail(failure: SyncFailure): { ok: false; failure: SyncFailure } {
   return { ok: false, failure };

@@ -13,18 +13,19 @@ import {
   type ClockState,
   type Version,
 } from '@/lib/shared/version';
-import { probeBlobStorage, refuseBlobs, type StoredData } from './stored-data';
+import { dataSize, probeBlobStorage, refuseBlobs, type StoredData } from './stored-data';
 
 export const DB_NAME = 'veo-sync';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 /**
- * How a job's data Blob is encoded. `job-json` is what a save writes (JSON of the CachedVeoJob,
- * ~1 ms to store); `job-gzip` is that JSON gzip-compressed, kept once the drain has compressed it
- * for upload; `document-json` is the server's `GET` body (`{"job": …}`) kept as received (the
- * browser has already inflated it).
+ * How a job's data is encoded. `job-json` is what a save writes (JSON of the CachedVeoJob, ~1 ms
+ * to store); `job-gzip` is that JSON gzip-compressed, kept once the drain has compressed it for
+ * upload; `document-gzip` is the server's stored gzip of its `GET` body (`{"job": …}`), kept as
+ * the replicator received it; `document-json` is that body inflated (where the platform has no
+ * DecompressionStream, and from devices before database version 3).
  */
-export type JobBlobEncoding = 'job-json' | 'job-gzip' | 'document-json';
+export type JobBlobEncoding = 'job-json' | 'job-gzip' | 'document-gzip' | 'document-json';
 
 /**
  * A job's entry in the replica: what the history list needs, without the data, and the job's
@@ -38,8 +39,21 @@ export interface JobRecord {
   readonly info?: CachedVeoJobInfo;
   /** The greatest version a delete or clear-all covered. */
   readonly deletedUpTo?: Version;
-  /** Whether the data Blob for exactly `info.version` is on the device. */
-  readonly hasData: boolean;
+  /**
+   * What of the job's data is on the device (the `jobData` record): its version — `info.version`,
+   * or an older one, kept readable until the newer data has arrived — and its size in bytes.
+   */
+  readonly stored?: StoredVersion;
+}
+
+export interface StoredVersion {
+  readonly version: Version;
+  readonly bytes: number;
+}
+
+/** Whether the device holds the data of the job's current version. */
+export function hasCurrentData(record: JobRecord | undefined): boolean {
+  return record?.info !== undefined && record.stored?.version === record.info.version;
 }
 
 /**
@@ -181,6 +195,9 @@ export async function openVeoDb(factory: IDBFactory, name: string = DB_NAME): Pr
   return db;
 }
 
+/** One step of an upgrade: runs, then calls `next` (cursor callbacks are asynchronous). */
+type UpgradeStep = (next: () => void) => void;
+
 function upgrade(db: VeoDb, oldVersion: number, tx: IDBTransaction): void {
   if (oldVersion < 1) {
     const jobs = db.createObjectStore('jobs', { keyPath: 'jobId' });
@@ -194,7 +211,51 @@ function upgrade(db: VeoDb, oldVersion: number, tx: IDBTransaction): void {
     dead.createIndex('by-jobId', 'op.jobId');
     db.createObjectStore('meta');
   }
-  if (oldVersion >= 1 && oldVersion < 2) migrateToCausalVersions(tx);
+  const steps: UpgradeStep[] = [];
+  if (oldVersion >= 1 && oldVersion < 2) steps.push(...migrateToCausalVersions(tx));
+  if (oldVersion >= 1 && oldVersion < 3) steps.push(recordStoredVersions(tx));
+  // One store after the other: cursor callbacks of one transaction run in the order their
+  // requests were made, so each step starts when the previous one has finished.
+  const run = (i: number): void => steps[i]?.(() => run(i + 1));
+  run(0);
+}
+
+/** Opens a cursor on `store` and calls `update` on every record (its result replaces it). */
+function eachRecord(
+  raw: IDBTransaction,
+  store: string,
+  update: (value: Record<string, unknown>) => unknown,
+): UpgradeStep {
+  return (next) => {
+    const request = raw.objectStore(store).openCursor();
+    request.onsuccess = () => {
+      const cursor = request.result;
+      if (!cursor) return next();
+      const updated = update(cursor.value as Record<string, unknown>);
+      if (updated === undefined) cursor.delete();
+      else cursor.update(updated);
+      cursor.continue();
+    };
+  };
+}
+
+/**
+ * Version 3 keeps a job's older data until the newer arrives, so a record says which version of
+ * the data it has, and its size (for the storage line), instead of a `hasData` flag.
+ */
+function recordStoredVersions(raw: IDBTransaction): UpgradeStep {
+  const stored = new Map<string, StoredVersion>();
+  const readData = eachRecord(raw, 'jobData', (data) => {
+    const record = data as unknown as JobDataRecord;
+    stored.set(record.jobId, { version: record.version, bytes: dataSize(record) });
+    return data;
+  });
+  const writeJobs = eachRecord(raw, 'jobs', (value) => {
+    const { hasData, ...record } = value;
+    const data = stored.get(String(record.jobId));
+    return hasData === true && data ? { ...record, stored: data } : record;
+  });
+  return (next) => readData(() => writeJobs(next));
 }
 
 /**
@@ -204,22 +265,13 @@ function upgrade(db: VeoDb, oldVersion: number, tx: IDBTransaction): void {
  * device's clock starts after everything it holds. Data Blobs keep their JSON; the drain adds the
  * op's version to what it uploads.
  */
-function migrateToCausalVersions(raw: IDBTransaction): void {
+function migrateToCausalVersions(raw: IDBTransaction): UpgradeStep[] {
   const legacyVersion = (ms: number) => formatVersion(Math.max(0, Math.floor(ms)), 0, '0');
   let clock: ClockState = INITIAL_CLOCK;
   const seen = (version: Version) => (clock = observe(clock, version));
-  // One store after the other, and the clock last: cursor callbacks of one transaction run in the
-  // order their requests were made, so each step starts when the previous one has finished.
-  const each =
-    (store: string, update: (value: Record<string, unknown>) => unknown) => (next: () => void) => {
-      const request = raw.objectStore(store).openCursor();
-      request.onsuccess = () => {
-        const cursor = request.result;
-        if (!cursor) return next();
-        cursor.update(update(cursor.value as Record<string, unknown>));
-        cursor.continue();
-      };
-    };
+  // One store after the other, and the clock last.
+  const each = (store: string, update: (value: Record<string, unknown>) => unknown) =>
+    eachRecord(raw, store, update);
   const migrateOp = (op: Record<string, unknown>) => {
     const enqueuedAt = Number(op.enqueuedAt ?? 0);
     if (op.kind === 'upsert') {
@@ -235,7 +287,7 @@ function migrateToCausalVersions(raw: IDBTransaction): void {
     }
     return { ...op, version: legacyVersion(Math.max(Number(op.before ?? 0), enqueuedAt)) };
   };
-  const steps = [
+  return [
     each('jobs', (record) => {
       const info = record.info as CachedVeoJobInfo & { updatedAt: number };
       const version = legacyVersion(info.updatedAt);
@@ -261,6 +313,4 @@ function migrateToCausalVersions(raw: IDBTransaction): void {
       };
     },
   ];
-  const run = (i: number): void => steps[i]?.(() => run(i + 1));
-  run(0);
 }

@@ -8,7 +8,7 @@ import type { Version } from '@/lib/shared/version';
 import { describeFailure, type ApiClient, type ApiResult, type SyncFailure } from './api-client';
 import type { OutboxOp, VeoDb } from './db';
 import { uploadBody } from './job-blob';
-import { dataBlob, storedFromBlob, withStoredDataFallback } from './stored-data';
+import { dataBlob, dataSize, storedFromBlob, withStoredDataFallback } from './stored-data';
 import { completeOp, deadLetterOp, nextDueOp, postponeOp } from './outbox';
 import { committed, mergeTombstone, mergeWrite } from './replica';
 import { retryDelay, type RetryPolicy } from './retry-policy';
@@ -211,6 +211,12 @@ async function settle(
         // Keep the gzip the upload already paid for: the replica shrinks ~5× (rule 10).
         const { blob: _blob, bytes: _bytes, ...rest } = data;
         await tx.objectStore('jobData').put({ ...rest, ...gzip, encoding: 'job-gzip' });
+        const record = await tx.objectStore('jobs').get(op.jobId);
+        if (record?.stored?.version === op.version) {
+          await tx
+            .objectStore('jobs')
+            .put({ ...record, stored: { version: op.version, bytes: dataSize(gzip) } });
+        }
       }
     };
     await committed(tx, [work()]);

@@ -33,6 +33,8 @@ export async function blobToJob(blob: Blob, encoding: JobBlobEncoding): Promise<
       return JSON.parse(await gunzipText(blob)) as CachedVeoJob;
     case 'document-json':
       return (JSON.parse(await blob.text()) as { job: CachedVeoJob }).job;
+    case 'document-gzip':
+      return (JSON.parse(await gunzipText(blob)) as { job: CachedVeoJob }).job;
   }
 }
 

@@ -13,7 +13,14 @@ import {
   tick,
   type Version,
 } from '@/lib/shared/version';
-import { CLEAR_ALL_KEY, type JobRecord, type SyncMeta, type VeoDb, type VeoSyncDB } from './db';
+import {
+  CLEAR_ALL_KEY,
+  hasCurrentData,
+  type JobRecord,
+  type SyncMeta,
+  type VeoDb,
+  type VeoSyncDB,
+} from './db';
 import { jobToJson } from './job-blob';
 import {
   dataSize,
@@ -37,8 +44,15 @@ export interface JobListItem extends CachedVeoJobInfo {
   readonly syncState: JobSyncState;
   /** The server's reason, when `failed`. */
   readonly syncError?: string;
-  /** Whether the job's data is on the device (it opens offline). */
+  /** Whether some version of the job's data is on the device (it opens offline). */
   readonly availableOffline: boolean;
+  /**
+   * Which version of the data is on the device: the job's own, an older one (the newer is on its
+   * way), or none.
+   */
+  readonly onDevice: 'current' | 'older' | 'none';
+  /** How much space the data on the device takes (bytes), if any is there. */
+  readonly storedBytes?: number;
 }
 
 /** Space ran out even after evicting every synced job's data: nothing was written. */
@@ -101,7 +115,7 @@ export async function mergeWrite(
   tx: ReplicaTx,
   info: CachedVeoJobInfo,
   now: number,
-  data?: { stored: StoredData; encoding: 'document-json' | 'job-gzip' },
+  data?: { stored: StoredData; encoding: 'document-json' | 'document-gzip' | 'job-gzip' },
 ): Promise<boolean> {
   const jobs = tx.objectStore('jobs');
   const record = await jobs.get(info.jobId);
@@ -109,11 +123,11 @@ export async function mergeWrite(
   await observeVersions(tx, [info.version]);
   const sameVersion = state.version === info.version;
   if (!sameVersion && !writeWins(state, info.version)) return false;
-  if (sameVersion && (!data || record?.hasData || !isLive(state))) return false;
-  if (!sameVersion) {
-    await dropCoveredOps(tx, info.jobId, info.version, 'write');
-    await tx.objectStore('jobData').delete(info.jobId);
-  }
+  if (sameVersion && (!data || hasCurrentData(record) || !isLive(state))) return false;
+  if (!sameVersion) await dropCoveredOps(tx, info.jobId, info.version, 'write');
+  // Without new data, the data the device holds stays, readable as the job's previous version
+  // until the replicator brings this one; with it, it is replaced in this very transaction.
+  let stored = record?.stored;
   if (data) {
     await tx.objectStore('jobData').put({
       ...data.stored,
@@ -122,12 +136,13 @@ export async function mergeWrite(
       encoding: data.encoding,
       lastUsedAt: now,
     });
+    stored = { version: info.version, bytes: dataSize(data.stored) };
   }
   await jobs.put({
     jobId: info.jobId,
     info,
     ...(state.deletedUpTo ? { deletedUpTo: state.deletedUpTo } : {}),
-    hasData: data !== undefined,
+    ...(stored ? { stored } : {}),
   });
   return true;
 }
@@ -145,12 +160,14 @@ export async function mergeTombstone(tx: ReplicaTx, jobId: JobId, upTo: Version)
   const wasLive = isLive(state);
   const next = { ...state, deletedUpTo: maxVersion(state.deletedUpTo, upTo) };
   await dropCoveredOps(tx, jobId, upTo, 'tombstone');
-  if (!isLive(next)) await tx.objectStore('jobData').delete(jobId);
+  // A deleted job's data goes with it: nothing deleted comes back, not even an older copy.
+  const live = isLive(next);
+  if (!live) await tx.objectStore('jobData').delete(jobId);
   await jobs.put({
     jobId,
     ...(record?.info ? { info: record.info } : {}),
     ...(next.deletedUpTo ? { deletedUpTo: next.deletedUpTo } : {}),
-    hasData: isLive(next) && (record?.hasData ?? false),
+    ...(live && record?.stored ? { stored: record.stored } : {}),
   });
   return wasLive;
 }
@@ -197,7 +214,7 @@ export async function saveJobLocally(
           jobId: job.jobId,
           info,
           ...(record?.deletedUpTo ? { deletedUpTo: record.deletedUpTo } : {}),
-          hasData: true,
+          stored: { version, bytes: size },
         });
         await tx.objectStore('jobData').put({
           ...stored,
@@ -324,12 +341,18 @@ export async function listJobsLocally(db: VeoDb, now: number): Promise<JobListIt
         ...r.info,
         syncState: pending.has(r.jobId) ? 'pending' : error !== undefined ? 'failed' : 'synced',
         ...(error === undefined ? {} : { syncError: error }),
-        availableOffline: r.hasData,
+        availableOffline: r.stored !== undefined,
+        onDevice: !r.stored ? 'none' : r.stored.version === r.info.version ? 'current' : 'older',
+        ...(r.stored ? { storedBytes: r.stored.bytes } : {}),
       };
     });
 }
 
-/** Reads a job's record and data (if on the device), and marks the data as recently used. */
+/**
+ * Reads a job's record and data (if on the device), and marks the data as recently used. The
+ * data may be of an older version than the job's (`stale`): kept readable until the newer
+ * arrives.
+ */
 export async function readJobLocally(db: VeoDb, jobId: JobId, now: number) {
   const tx = db.transaction(['jobs', 'jobData']);
   const [record, data] = await Promise.all([
@@ -338,11 +361,10 @@ export async function readJobLocally(db: VeoDb, jobId: JobId, now: number) {
   ]);
   await tx.done;
   const info = liveInfo(record);
-  const current =
-    info && data && record?.hasData && data.version === info.version ? data : undefined;
-  if (current) await markUsed(db, jobId, current.version, now);
+  const held = info && data && record?.stored?.version === data.version ? data : undefined;
+  if (held) await markUsed(db, jobId, held.version, now);
   if (!info || info.expiresAt <= now) return undefined;
-  return { info, data: current };
+  return { info, data: held, stale: held !== undefined && held.version !== info.version };
 }
 
 /**
@@ -373,6 +395,7 @@ export async function storeFetchedData(
   info: CachedVeoJobInfo,
   blob: Blob,
   now: number,
+  encoding: 'document-json' | 'document-gzip',
 ): Promise<boolean> {
   let stored = false;
   await withEviction(
@@ -383,7 +406,7 @@ export async function storeFetchedData(
       const data = await storedFromBlob(db, blob);
       const tx = db.transaction(WRITE_STORES, 'readwrite');
       const write = async () => {
-        stored = await mergeWrite(tx, info, now, { stored: data, encoding: 'document-json' });
+        stored = await mergeWrite(tx, info, now, { stored: data, encoding });
       };
       await committed(tx, [write()]);
     },
@@ -430,8 +453,10 @@ export async function evictSyncedData(db: VeoDb, bytes: number): Promise<number>
       freed += dataSize(data);
       await tx.objectStore('jobData').delete(data.jobId);
       const record = await tx.objectStore('jobs').get(data.jobId);
-      if (record)
-        await tx.objectStore('jobs').put({ ...record, hasData: false } satisfies JobRecord);
+      if (record) {
+        const { stored: _evicted, ...rest } = record;
+        await tx.objectStore('jobs').put(rest satisfies JobRecord);
+      }
     }
     cursor = await cursor.continue();
   }

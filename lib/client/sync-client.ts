@@ -12,8 +12,20 @@ import {
   type JobId,
 } from '@/lib/shared/job-schema';
 import { jobResponseSchema } from '@/lib/shared/api-types';
-import { createApiClient, describeFailure, type SyncFailure } from './api-client';
-import { openVeoDb, type DeadLetter, type SyncMeta, type VeoDb } from './db';
+import {
+  createApiClient,
+  describeFailure,
+  type DownloadProgress,
+  type SyncFailure,
+} from './api-client';
+import {
+  hasCurrentData,
+  openVeoDb,
+  type DeadLetter,
+  type JobRecord,
+  type SyncMeta,
+  type VeoDb,
+} from './db';
 import { drainOutbox, type DrainResult } from './drain';
 import { platformEnvironment, type SyncEnvironment } from './environment';
 import { blobToJob, jobToJson, uploadBody } from './job-blob';
@@ -25,12 +37,14 @@ import {
   clearJobsLocally,
   deleteJobLocally,
   listJobsLocally,
+  liveInfo,
   readJobLocally,
   saveJobLocally,
   storeFetchedData,
   StorageFullError,
   type JobListItem,
 } from './replica';
+import { replicateData, type ReplicateResult, type StorageEstimate } from './replicate';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 import { INITIAL_CLOCK, observe, tick, type ClockState } from '@/lib/shared/version';
 
@@ -69,6 +83,13 @@ export interface SyncClientOptions {
    * Sync). Resolves true when it did; false drains in this context.
    */
   readonly delegateDrain?: () => Promise<boolean>;
+  /**
+   * Hands background replication to someone else (the service worker, which keeps at it when
+   * the tab closes), `first` jobs first. Resolves true when it did; false replicates here.
+   */
+  readonly delegateReplication?: (first: readonly JobId[]) => Promise<boolean>;
+  /** This origin's storage use and quota (`navigator.storage.estimate()` by default). */
+  readonly estimateStorage?: () => Promise<StorageEstimate | undefined>;
 }
 
 /** The status line: what is synced, what waits, what went wrong. */
@@ -97,7 +118,33 @@ export interface SyncStatus {
    * went straight to the server instead; null once a save is kept here again.
    */
   readonly storageProblem: string | null;
+  /** The jobs in the list, how many of them open offline, and the space their data takes. */
+  readonly replica: ReplicaSummary;
+  /** Background replication in this context: running, or why it last stopped short. */
+  readonly replication: ReplicationState;
 }
+
+export interface ReplicaSummary {
+  /** Live jobs in the list. */
+  readonly jobs: number;
+  /** Of those, the ones whose current data is on the device. */
+  readonly current: number;
+  /** The ones with an older version on the device (the newer is on its way). */
+  readonly older: number;
+  /** Bytes of job data on the device. */
+  readonly bytes: number;
+}
+
+export type ReplicationState =
+  | { readonly state: 'idle' }
+  | { readonly state: 'running' }
+  /** Stopped with jobs still missing: offline, storage nearly full, or a failed request. */
+  | {
+      readonly state: 'stopped';
+      readonly reason: 'offline' | 'storage' | 'failed';
+      readonly remaining: number;
+      readonly message?: string;
+    };
 
 export interface DeadLetterSummary {
   readonly opId: string;
@@ -109,7 +156,8 @@ export interface DeadLetterSummary {
 }
 
 export type ReadJobResult =
-  | { readonly status: 'found'; readonly job: CachedVeoJob }
+  /** `stale`: an older version, kept on the device; the newer one is on its way. */
+  | { readonly status: 'found'; readonly job: CachedVeoJob; readonly stale?: boolean }
   /** Neither the device nor the server has it. */
   | { readonly status: 'missing' }
   /** The device has only its metadata and the server cannot be reached. */
@@ -189,7 +237,10 @@ export function createSyncClient(options: SyncClientOptions) {
     keyChanged: false,
     deadLetters: [],
     storageProblem: null,
+    replica: { jobs: 0, current: 0, older: 0, bytes: 0 },
+    replication: { state: 'idle' },
   };
+  let replication: ReplicationState = { state: 'idle' };
   const statusListeners = new Set<(status: SyncStatus) => void>();
   /** Why the last save could not be kept on this device (kept in memory: storage failed). */
   let storageProblem: string | null = null;
@@ -210,11 +261,12 @@ export function createSyncClient(options: SyncClientOptions) {
 
   async function refreshStatus(): Promise<SyncStatus> {
     const d = await db();
-    const tx = d.transaction(['outbox', 'deadLetters', 'meta']);
-    const [pending, letters, meta] = await Promise.all([
+    const tx = d.transaction(['outbox', 'deadLetters', 'meta', 'jobs']);
+    const [pending, letters, meta, records] = await Promise.all([
       tx.objectStore('outbox').count(),
       tx.objectStore('deadLetters').getAll(),
       tx.objectStore('meta').get('sync'),
+      tx.objectStore('jobs').getAll(),
     ]);
     const next: SyncStatus = {
       online: environment.isOnline(),
@@ -227,6 +279,8 @@ export function createSyncClient(options: SyncClientOptions) {
       keyChanged: meta?.signedOutAt !== undefined && meta.otherKeyId !== undefined,
       deadLetters: letters.sort((a, b) => a.failedAt - b.failedAt).map(summarise),
       storageProblem,
+      replica: summariseReplica(records, now()),
+      replication,
     };
     return publishStatus(next);
   }
@@ -369,6 +423,84 @@ export function createSyncClient(options: SyncClientOptions) {
     );
   }
 
+  // --- background replication of job data ----------------------------------------------------
+
+  const estimateStorage =
+    options.estimateStorage ??
+    (async (): Promise<StorageEstimate | undefined> => {
+      const storage = (
+        globalThis as {
+          navigator?: { storage?: { estimate?: () => Promise<StorageEstimateLike> } };
+        }
+      ).navigator?.storage;
+      if (!storage?.estimate) return undefined;
+      const { usage, quota } = await storage.estimate();
+      return usage === undefined || quota === undefined ? undefined : { usage, quota };
+    });
+  let replicationRun: Promise<ReplicateResult | undefined> | undefined;
+  let replicateAgain: JobId[] | undefined;
+
+  function setReplication(next: ReplicationState): void {
+    replication = next;
+    void refreshStatus().catch(reportError);
+  }
+
+  /**
+   * Brings the data of every listed job onto the device (lib/client/replicate.ts), `first` jobs
+   * first — in the service worker when one takes it, here otherwise. Calls while a pass runs ask
+   * for one more pass after it. Resolves with this context's pass, if it ran one.
+   */
+  function replicate(first: readonly JobId[] = []): Promise<ReplicateResult | undefined> {
+    if (replicationRun) {
+      replicateAgain = [...(replicateAgain ?? []), ...first];
+      return replicationRun;
+    }
+    replicationRun = (async () => {
+      try {
+        let wanted: readonly JobId[] | undefined = first;
+        let result: ReplicateResult | undefined;
+        while (wanted && !closing.signal.aborted) {
+          replicateAgain = undefined;
+          const d = await db();
+          if ((await readMeta())?.signedOutAt !== undefined) return result;
+          if (
+            options.delegateReplication &&
+            (await options.delegateReplication(wanted).catch(() => false))
+          )
+            return result;
+          setReplication({ state: 'running' });
+          result = await replicateData(
+            {
+              db: d,
+              api,
+              now,
+              isOnline: () => environment.isOnline(),
+              exclusive: (task, signal) => exclusive(task, signal),
+              estimate: () => estimateStorage().catch(() => undefined),
+              onStored: (jobIds) => notifier.publish({ jobIds, source: 'pull' }),
+            },
+            { first: wanted, signal: closing.signal },
+          );
+          setReplication(
+            result.stopped
+              ? {
+                  state: 'stopped',
+                  reason: result.stopped,
+                  remaining: result.remaining,
+                  ...(result.failure ? { message: describeFailure(result.failure) } : {}),
+                }
+              : { state: 'idle' },
+          );
+          wanted = replicateAgain;
+        }
+        return result;
+      } finally {
+        replicationRun = undefined;
+      }
+    })();
+    return replicationRun;
+  }
+
   let syncRun: Promise<void> | undefined;
   let syncAgain = false;
 
@@ -383,7 +515,7 @@ export function createSyncClient(options: SyncClientOptions) {
         do {
           syncAgain = false;
           await drain({ force: true });
-          await pull();
+          if ((await pull()).ok) await replicate();
         } while (syncAgain && !closing.signal.aborted);
       } finally {
         syncRun = undefined;
@@ -455,6 +587,46 @@ export function createSyncClient(options: SyncClientOptions) {
     return result.value.applied ? info : (result.value.job ?? info);
   }
 
+  /**
+   * Fetches a job the device has no data of, stores it (the server's gzip as it is, where the
+   * platform can inflate it again), and returns it.
+   */
+  async function fetchJob(
+    d: VeoDb,
+    jobId: JobId,
+    listed: boolean,
+    onProgress: DownloadProgress | undefined,
+  ): Promise<ReadJobResult> {
+    const unavailable = (reason: string): ReadJobResult =>
+      listed ? { status: 'unavailable', reason } : { status: 'missing' };
+    if (typeof DecompressionStream === 'undefined') {
+      const result = await api.getJobDocument(jobId);
+      if (!result.ok) return unavailable(describeFailure(result.failure));
+      if (!result.value) return { status: 'missing' };
+      const parsed = jobResponseSchema.safeParse(JSON.parse(await result.value.text()));
+      if (!parsed.success || !parsed.data.job)
+        return { status: 'unavailable', reason: 'The server sent a job this app cannot read' };
+      const { data: _data, ...info } = parsed.data.job;
+      await storeFetchedData(d, info, result.value, now(), 'document-json');
+      return { status: 'found', job: parsed.data.job };
+    }
+    const result = await api.getJobBundle([jobId], onProgress ? { onProgress } : {});
+    if (!result.ok) return unavailable(describeFailure(result.failure));
+    const [entry] = result.value.index.jobs;
+    const part = result.value.parts[0];
+    if (!entry || !part) return { status: 'missing' };
+    const gzip = new Blob([part]);
+    let job: CachedVeoJob;
+    try {
+      job = { ...(await blobToJob(gzip, 'document-gzip')), version: entry.job.version };
+    } catch {
+      return { status: 'unavailable', reason: 'The server sent a job this app cannot read' };
+    }
+    await storeFetchedData(d, entry.job, gzip, now(), 'document-gzip');
+    notifier.publish({ jobIds: [jobId], source: 'pull' });
+    return { status: 'found', job };
+  }
+
   // --- the public surface -------------------------------------------------------------------
   return {
     /** The history list, newest first, from the device only: never waits on the network. */
@@ -465,23 +637,30 @@ export function createSyncClient(options: SyncClientOptions) {
     },
 
     /**
-     * A job with its data: from the device when it is there, otherwise fetched once, stored, and
-     * returned. Offline, a job whose data is not on the device is `unavailable`, at once.
+     * A job with its data: from the device when it is there (sync rule 6: at once, even when it
+     * is an older version kept until the newer arrives — then `stale`, and the newer is fetched
+     * first), otherwise fetched once, stored, and returned; `onProgress` hears the download's
+     * bytes. Offline, a job whose data is not on the device is `unavailable`, at once.
      */
-    async readJob(jobId: JobId, options: { localOnly?: boolean } = {}): Promise<ReadJobResult> {
+    async readJob(
+      jobId: JobId,
+      options: { localOnly?: boolean; onProgress?: DownloadProgress } = {},
+    ): Promise<ReadJobResult> {
       const d = await db();
       if ((await readMeta())?.signedOutAt !== undefined) {
         return { status: 'unavailable', reason: SIGNED_OUT_MESSAGE };
       }
       const local = await readJobLocally(d, jobId, now());
       if (local?.data) {
-        return {
-          status: 'found',
-          job: {
-            ...(await blobToJob(dataBlob(local.data), local.data.encoding)),
-            version: local.info.version,
-          },
+        const job = {
+          ...(await blobToJob(dataBlob(local.data), local.data.encoding)),
+          // Data saved before versions existed carries none: its record's is the write's.
+          version: local.data.version,
         };
+        if (!local.stale) return { status: 'found', job };
+        if (environment.isOnline() && !options.localOnly)
+          void replicate([jobId]).catch(reportError);
+        return { status: 'found', job, stale: true };
       }
       if (options.localOnly) {
         return local
@@ -496,19 +675,7 @@ export function createSyncClient(options: SyncClientOptions) {
             }
           : { status: 'missing' };
       }
-      const result = await api.getJobDocument(jobId);
-      if (!result.ok) {
-        return local
-          ? { status: 'unavailable', reason: describeFailure(result.failure) }
-          : { status: 'missing' };
-      }
-      if (!result.value) return { status: 'missing' };
-      const parsed = jobResponseSchema.safeParse(JSON.parse(await result.value.text()));
-      if (!parsed.success || !parsed.data.job)
-        return { status: 'unavailable', reason: 'The server sent a job this app cannot read' };
-      const { data: _data, ...info } = parsed.data.job;
-      await storeFetchedData(d, info, result.value, now());
-      return { status: 'found', job: parsed.data.job };
+      return fetchJob(d, jobId, local !== undefined, options.onProgress);
     },
 
     /**
@@ -780,11 +947,9 @@ export function createSyncClient(options: SyncClientOptions) {
         // so the pull cannot bring back what a delete here covered.
         const record = await tx.objectStore('jobs').get(letter.op.jobId);
         if (record?.deletedUpTo) {
-          await tx.objectStore('jobs').put({
-            jobId: record.jobId,
-            deletedUpTo: record.deletedUpTo,
-            hasData: false,
-          });
+          await tx
+            .objectStore('jobs')
+            .put({ jobId: record.jobId, deletedUpTo: record.deletedUpTo });
         } else {
           await tx.objectStore('jobs').delete(letter.op.jobId);
         }
@@ -836,6 +1001,29 @@ export function createSyncClient(options: SyncClientOptions) {
       if (dbPromise) (await dbPromise).close();
     },
   };
+}
+
+/** The part of `navigator.storage.estimate()`'s answer used here (page and worker alike). */
+interface StorageEstimateLike {
+  usage?: number;
+  quota?: number;
+}
+
+/** The status line's count of the replica: live jobs, what of their data is here, its size. */
+function summariseReplica(records: readonly JobRecord[], now: number): ReplicaSummary {
+  let jobs = 0;
+  let current = 0;
+  let older = 0;
+  let bytes = 0;
+  for (const record of records) {
+    const info = liveInfo(record);
+    if (!info || info.expiresAt <= now) continue;
+    jobs++;
+    if (hasCurrentData(record)) current++;
+    else if (record.stored) older++;
+    bytes += record.stored?.bytes ?? 0;
+  }
+  return { jobs, current, older, bytes };
 }
 
 function summarise(letter: DeadLetter): DeadLetterSummary {

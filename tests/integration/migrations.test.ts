@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { IDBFactory } from 'fake-indexeddb';
+import { IDBFactory } from 'fake-indexeddb';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openVeoDb } from '@/lib/client/db';
@@ -176,6 +176,67 @@ describe('migrations carry existing data over', () => {
       db.close();
     }
 
+    it('version 2 to 3: each job record learns which version of its data is here, and its size', async () => {
+      const factory = new IDBFactory();
+      const request = factory.open('veo-sync', 2);
+      request.onupgradeneeded = () => {
+        const db = request.result;
+        db.createObjectStore('jobs', { keyPath: 'jobId' }).createIndex(
+          'by-updatedAt',
+          'info.updatedAt',
+        );
+        db.createObjectStore('jobData', { keyPath: 'jobId' }).createIndex(
+          'by-lastUsedAt',
+          'lastUsedAt',
+        );
+        const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+        outbox.createIndex('by-jobId', 'jobId');
+        outbox.createIndex('by-opId', 'opId', { unique: true });
+        db.createObjectStore('deadLetters', { keyPath: 'opId' }).createIndex(
+          'by-jobId',
+          'op.jobId',
+        );
+        db.createObjectStore('meta');
+      };
+      const raw = await new Promise<IDBDatabase>((resolve, reject) => {
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error ?? new Error('open failed'));
+      });
+      const now = Date.now();
+      const version = formatVersion(now, 0, 'dev');
+      const info = (jobId: string) => {
+        const { data: _data, ...fields } = plainJob(jobId, now);
+        return { ...fields, version, expiresAt: now + 86_400_000 };
+      };
+      const json = JSON.stringify({ ...info('here'), data: { scenes: [] } });
+      const tx = raw.transaction(['jobs', 'jobData'], 'readwrite');
+      tx.objectStore('jobs').put({ jobId: 'here', info: info('here'), hasData: true });
+      tx.objectStore('jobs').put({ jobId: 'not-here', info: info('not-here'), hasData: false });
+      tx.objectStore('jobData').put({
+        jobId: 'here',
+        version,
+        blob: new Blob([json]),
+        encoding: 'job-json',
+        lastUsedAt: now,
+      });
+      await new Promise<void>((resolve, reject) => {
+        tx.oncomplete = () => resolve();
+        tx.onerror = () => reject(tx.error ?? new Error('write failed'));
+      });
+      raw.close();
+
+      const db = await openVeoDb(factory);
+      const [here, notHere] = await Promise.all([
+        db.get('jobs', 'here'),
+        db.get('jobs', 'not-here'),
+      ]);
+      expect(here).toMatchObject({ stored: { version, bytes: json.length } });
+      expect(here).not.toHaveProperty('hasData');
+      expect(notHere).not.toHaveProperty('stored');
+      expect(notHere).not.toHaveProperty('hasData');
+      db.close();
+    });
+
     it('keeps the jobs and sends the waiting ops, each once, with versions from their times', async () => {
       const now = Date.now();
       // The server already has the job the device deleted while offline.
@@ -209,7 +270,11 @@ describe('migrations carry existing data over', () => {
         expect(saved.version > formatVersion(now - 1000, 0, '0')).toBe(true);
         expect(saved.version.endsWith('.device-from-v1')).toBe(true);
         const db = await openVeoDb(device.indexedDB);
-        expect(db.version).toBe(2);
+        expect(db.version).toBe(3);
+        // Version 3: the record says which version of the data is here, and its size.
+        expect((await db.get('jobs', 'edited-offline'))?.stored?.version).toBe(
+          formatVersion(now - 1000, 0, '0'),
+        );
         db.close();
       } finally {
         await tab.client.close();

@@ -62,7 +62,7 @@ describe('job data stored as Blobs or ArrayBuffers', () => {
     // A download is stored the same way.
     const fetched = { ...info, jobId: 'j3' };
     const body = new Blob([JSON.stringify({ job: { ...fetched, data: { n: 3 } } })]);
-    expect(await storeFetchedData(db, fetched, body, T0)).toBe(true);
+    expect(await storeFetchedData(db, fetched, body, T0, 'document-json')).toBe(true);
     expect((await db.get('jobData', 'j3'))?.bytes).toBeInstanceOf(ArrayBuffer);
     db.close();
   });

@@ -136,7 +136,13 @@ describe('sync rules', () => {
       await b.client.drain();
       const listed = (await b.client.listJobs()).find((j) => j.jobId === id);
       expect(listed).toBeDefined();
-      const { syncState: _s, availableOffline: _a, ...edited } = listed!;
+      const {
+        syncState: _s,
+        availableOffline: _a,
+        onDevice: _o,
+        storedBytes: _b,
+        ...edited
+      } = listed!;
       // A has seen B's edit when it deletes: the delete covers it.
       await a.client.pull();
       await a.client.deleteJob(id);
