@@ -2,7 +2,8 @@
  * The jobs API as the service worker answers it for callers other than the sync engine: the
  * network first, with a short timeout; when it fails or hangs, the device's replica (with the
  * outbox's writes already in it: callers read their own writes), marked `X-Veo-Source: replica`.
- * Writes sent while offline go into the outbox and are answered 202. No API answer is ever put
+ * Writes sent while offline go into the outbox and are answered 202; writes that reach the server
+ * update the replica with its answer and are announced to every tab. No API answer is ever put
  * in Cache Storage: the replica is the only copy. After the user signed out on this device,
  * offline calls are answered 401.
  */
@@ -13,8 +14,13 @@ import {
   type SyncClient,
 } from '@/lib/client/sync-client';
 import { SOURCE_HEADER, SYNC_REQUEST_HEADER } from '@/lib/client/sw-protocol';
-import { JOBS_API_PATH, type ApiErrorBody } from '@/lib/shared/api-types';
-import { jobIdSchema, opIdSchema } from '@/lib/shared/job-schema';
+import {
+  JOBS_API_PATH,
+  deleteResponseSchema,
+  upsertResponseSchema,
+  type ApiErrorBody,
+} from '@/lib/shared/api-types';
+import { jobDataSchema, jobIdSchema, opIdSchema } from '@/lib/shared/job-schema';
 
 /** How long an API call may wait for the network before the replica answers (ms). */
 export const API_NETWORK_TIMEOUT_MS = 2_500;
@@ -125,13 +131,43 @@ export function createApiFallback(client: SyncClient) {
     return error(405, 'method_not_allowed', 'Not supported offline');
   }
 
+  /**
+   * A write that went through to the server: the replica learns the server's answer and every tab
+   * hears of it before the caller does (sync rule 8), as with the worker's offline answers.
+   */
+  async function learn(request: Request, copy: Request, response: Response): Promise<void> {
+    const jobId = ITEM_PATH.exec(new URL(request.url).pathname)?.[1];
+    if (request.method === 'PUT' && jobId !== undefined) {
+      const answer = upsertResponseSchema.safeParse(await response.json());
+      if (!answer.success) return;
+      const body = (await readBody(copy).catch(() => undefined)) as { data?: unknown } | undefined;
+      const data = jobDataSchema.safeParse(body?.data);
+      await client.learnServerWrite({
+        kind: 'upsert',
+        answer: answer.data,
+        data: data.success ? data.data : undefined,
+      });
+    } else if (request.method === 'DELETE' && jobId !== undefined) {
+      const answer = deleteResponseSchema.safeParse(await response.json());
+      if (answer.success) await client.learnServerWrite({ kind: 'delete', answer: answer.data });
+    } else if (request.method === 'DELETE') {
+      await client.learnServerWrite({ kind: 'clear' });
+    }
+  }
+
   return {
     async handle(request: Request): Promise<Response> {
       const copy = request.method === 'GET' ? request : request.clone();
       try {
-        return await fetch(request, {
+        const response = await fetch(request, {
           signal: AbortSignal.any([request.signal, AbortSignal.timeout(API_NETWORK_TIMEOUT_MS)]),
         });
+        if (request.method !== 'GET' && response.ok) {
+          await learn(request, copy, response.clone()).catch((error: unknown) =>
+            console.error('[veo-sync] the replica could not take in a write', error),
+          );
+        }
+        return response;
       } catch (failure) {
         // The caller gave up on its own request: queueing it now would apply what it cancelled.
         if (request.signal.aborted) throw failure;

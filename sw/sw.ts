@@ -4,6 +4,8 @@
  * - Replays the outbox when the browser says the network is back (Background Sync), with the
  *   same sync engine and the same Web Lock as the pages; where Background Sync is missing, on
  *   start, on a page's request, and when a page reports `online`.
+ * - Brings every listed job's data onto the device in the background (lib/client/replicate.ts),
+ *   for every page it controls, and keeps at it when they close.
  * - Answers `GET /api/veo/jobs[/:id]` from the device's replica when the network fails or hangs,
  *   and queues writes sent while offline (202), for callers other than the sync engine.
  * - Serves the app shell from the precache, so the app starts offline.
@@ -117,7 +119,7 @@ self.addEventListener('sync', (event) => {
   event.waitUntil(
     (async () => {
       const result = await client.drain({ force: true });
-      await client.pull().catch(() => undefined);
+      if ((await client.pull().catch(() => undefined))?.ok) await client.replicate();
       // Rethrowing tells the browser to retry later with its own backoff. On the last chance it
       // will not: the ops stay in the outbox for the next start, `online` or page request.
       if (result.stopped?.kind === 'retryable' && !event.lastChance) {
@@ -142,6 +144,11 @@ self.addEventListener('message', (event) => {
     case 'veo-drain':
     case 'veo-online':
       event.waitUntil(client.sync());
+      return;
+    case 'veo-replicate':
+      event.waitUntil(
+        client.replicate(Array.isArray(message.first) ? message.first.map(String) : []),
+      );
       return;
   }
 });

@@ -16,6 +16,7 @@ import {
 import {
   CLEAR_ALL_KEY,
   hasCurrentData,
+  type JobBlobEncoding,
   type JobRecord,
   type SyncMeta,
   type VeoDb,
@@ -115,7 +116,7 @@ export async function mergeWrite(
   tx: ReplicaTx,
   info: CachedVeoJobInfo,
   now: number,
-  data?: { stored: StoredData; encoding: 'document-json' | 'document-gzip' | 'job-gzip' },
+  data?: { stored: StoredData; encoding: JobBlobEncoding },
 ): Promise<boolean> {
   const jobs = tx.objectStore('jobs');
   const record = await jobs.get(info.jobId);

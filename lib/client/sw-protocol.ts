@@ -35,6 +35,8 @@ export type PageToWorkerMessage =
   | { readonly type: 'veo-drain' }
   /** The page saw the network come back (for browsers without Background Sync). */
   | { readonly type: 'veo-online' }
+  /** Bring every listed job's data onto the device, `first` ones first (a job being opened). */
+  | { readonly type: 'veo-replicate'; readonly first: readonly string[] }
   /** workbox-window's messageSkipWaiting(): activate the waiting worker. */
   | { readonly type: 'SKIP_WAITING' };
 
@@ -50,6 +52,10 @@ export function isPageToWorkerMessage(value: unknown): value is PageToWorkerMess
   const type =
     typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
   return (
-    type === 'veo-relay' || type === 'veo-drain' || type === 'veo-online' || type === 'SKIP_WAITING'
+    type === 'veo-relay' ||
+    type === 'veo-drain' ||
+    type === 'veo-online' ||
+    type === 'veo-replicate' ||
+    type === 'SKIP_WAITING'
   );
 }

@@ -11,7 +11,11 @@ import {
   type CachedVeoJobInfo,
   type JobId,
 } from '@/lib/shared/job-schema';
-import { jobResponseSchema } from '@/lib/shared/api-types';
+import {
+  jobResponseSchema,
+  type DeleteResponse,
+  type UpsertResponse,
+} from '@/lib/shared/api-types';
 import {
   createApiClient,
   describeFailure,
@@ -30,14 +34,17 @@ import { drainOutbox, type DrainResult } from './drain';
 import { platformEnvironment, type SyncEnvironment } from './environment';
 import { blobToJob, jobToJson, uploadBody } from './job-blob';
 import { SYNC_LOCK_NAME, platformLocks, type LockManagerLike } from './locks';
-import { dataBlob } from './stored-data';
+import { dataBlob, storedFromText, withStoredDataFallback } from './stored-data';
 import { createChangeNotifier, type ChangeTransport, type JobsChangedListener } from './notifier';
 import { pullChanges, type PullResult } from './pull';
 import {
   clearJobsLocally,
   deleteJobLocally,
   listJobsLocally,
+  committed,
   liveInfo,
+  mergeTombstone,
+  mergeWrite,
   readJobLocally,
   saveJobLocally,
   storeFetchedData,
@@ -777,6 +784,51 @@ export function createSyncClient(options: SyncClientOptions) {
       await afterLocalWrite(ids, true);
     },
 
+    /**
+     * A write another caller sent through the service worker reached the server: merges the
+     * server's answer into the replica by the merge rule — with the data the caller sent, for an
+     * upsert that took effect — and tells every tab at once. A clear-all is learnt by a pull.
+     */
+    async learnServerWrite(
+      change:
+        | { kind: 'upsert'; answer: UpsertResponse; data: CachedVeoJob['data'] | undefined }
+        | { kind: 'delete'; answer: DeleteResponse }
+        | { kind: 'clear' },
+    ): Promise<void> {
+      if (change.kind === 'clear') {
+        await pull();
+        return;
+      }
+      const d = await db();
+      const jobId = change.kind === 'upsert' ? change.answer.job?.jobId : change.answer.jobId;
+      const { job: info, deletedUpTo } = change.answer;
+      const data =
+        change.kind === 'upsert' && change.answer.applied && info && change.data !== undefined
+          ? { ...info, data: change.data }
+          : undefined;
+      await withStoredDataFallback(d, async () => {
+        const tx = d.transaction(['jobs', 'jobData', 'outbox', 'deadLetters', 'meta'], 'readwrite');
+        const merge = async () => {
+          if (deletedUpTo && jobId) await mergeTombstone(tx, jobId, deletedUpTo);
+          if (info) {
+            await mergeWrite(
+              tx,
+              info,
+              now(),
+              data
+                ? { stored: storedFromText(d, jobToJson(data)), encoding: 'job-json' }
+                : undefined,
+            );
+          }
+        };
+        await committed(tx, [merge()]);
+      });
+      if (jobId) notifier.publish({ jobIds: [jobId], source: 'drain' });
+      await refreshStatus();
+      // A winner from elsewhere whose data is not here yet.
+      if (info && !data) void replicate([info.jobId]).catch(reportError);
+    },
+
     /** Whether the user signed out on this device (read from IndexedDB, for every context). */
     async isSignedOut(): Promise<boolean> {
       return (await readMeta())?.signedOutAt !== undefined;
@@ -907,6 +959,7 @@ export function createSyncClient(options: SyncClientOptions) {
     sync,
     drain,
     pull,
+    replicate,
     /** Adds a way to reach other contexts (the service worker's messages). */
     addTransport: (transport: ChangeTransport) => notifier.addTransport(transport),
 
@@ -982,9 +1035,14 @@ export function createSyncClient(options: SyncClientOptions) {
           if (online) void sync().catch(reportError);
         }),
       );
-      stops.push(environment.onVisible(() => void pull().catch(reportError)));
+      // A pull that brought changes is followed by replication of their data.
+      const refresh = async () => {
+        const pulled = await pull();
+        if (pulled.ok && pulled.changed.length > 0) await replicate();
+      };
+      stops.push(environment.onVisible(() => void refresh().catch(reportError)));
       const interval = setInterval(() => {
-        if (environment.isVisible() && environment.isOnline()) void pull().catch(reportError);
+        if (environment.isVisible() && environment.isOnline()) void refresh().catch(reportError);
       }, pullIntervalMs);
       stops.push(() => clearInterval(interval));
       void refreshStatus().catch(reportError);
@@ -998,6 +1056,7 @@ export function createSyncClient(options: SyncClientOptions) {
       scheduleRetry(undefined);
       notifier.close();
       await syncRun?.catch(() => undefined);
+      await replicationRun?.catch(() => undefined);
       if (dbPromise) (await dbPromise).close();
     },
   };

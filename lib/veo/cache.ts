@@ -17,7 +17,11 @@ import {
 } from '@/lib/client/sync-client';
 import { requestPersistentStorage } from '@/lib/client/persistence';
 import { importLegacyJobs } from './cache-local';
-import { delegateDrainToServiceWorker, startServiceWorker } from './service-worker';
+import {
+  delegateDrainToServiceWorker,
+  delegateReplicationToServiceWorker,
+  startServiceWorker,
+} from './service-worker';
 
 export type { JobListItem, JobWrite, SyncStatus };
 
@@ -48,6 +52,7 @@ export function getSyncClient(): SyncClient {
       fetch: globalThis.fetch.bind(globalThis),
       transports: transport ? [transport] : [],
       delegateDrain: delegateDrainToServiceWorker,
+      delegateReplication: delegateReplicationToServiceWorker,
     });
     const started = client;
     stopTriggers = started.start();

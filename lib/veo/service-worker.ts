@@ -50,6 +50,14 @@ export async function delegateDrainToServiceWorker(): Promise<boolean> {
   return post({ type: 'veo-drain' });
 }
 
+/**
+ * Hands background replication to the worker that controls the page: it goes on when the tab
+ * closes, and one worker replicates for every tab. False when no worker controls the page.
+ */
+export function delegateReplicationToServiceWorker(first: readonly string[]): Promise<boolean> {
+  return Promise.resolve(post({ type: 'veo-replicate', first }));
+}
+
 /** Changes to and from the other windows, relayed by the worker. */
 function serviceWorkerTransport(sw: ServiceWorkerContainer): ChangeTransport {
   return {

@@ -129,13 +129,16 @@ describe('history page', () => {
     await row(other, title).waitFor({ timeout: 10_000 });
   });
 
-  it('says so, instead of spinning, when a job’s data is not on the device and the network is gone', async () => {
+  it('says so, instead of spinning, when a job’s data could not reach the device and the network is gone', async () => {
     const writer = await open();
     const id = await addSample(writer);
     await expect
       .poll(() => byId(writer, id).getByTestId('sync-state').textContent(), { timeout: 10_000 })
       .toBe('Synced');
-    const reader = await open();
+    // Background replication would bring the job's data; here every download of it fails.
+    const readerContext = await chromiumForTests.newContext();
+    await readerContext.route('**/api/veo/job-data**', (route) => route.abort());
+    const reader = await openApp(readerContext, baseUrl);
     await byId(reader, id).waitFor({ timeout: 10_000 });
     await reader.context().setOffline(true);
     await byId(reader, id)

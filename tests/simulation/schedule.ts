@@ -421,7 +421,8 @@ async function heal(world: World): Promise<void> {
  *   version or to a delete that covered it — the winner is the greatest acknowledged write that
  *   no acknowledged delete or clear covered, and its content is what that write carried;
  * - nothing deleted or cleared comes back: a covered write is never the winner;
- * - every device holds exactly the server's live jobs, with the same versions and data;
+ * - every device holds exactly the server's live jobs, with the same versions and data — the
+ *   data on the device already, without opening anything (background replication);
  * - nothing waits or was refused: every outbox is empty, no dead letters;
  * - every op took effect once: the server's change sequence moved once per distinct op.
  */
@@ -497,6 +498,14 @@ async function check(world: World, intent: Intent): Promise<string[]> {
       );
     }
     for (const jobId of local.keys()) {
+      // A replica, not a cache: after syncing, every job opens from the device, at its version.
+      const held = await tab.client.readJob(jobId, { localOnly: true });
+      const heldContent = held.status === 'found' ? JSON.stringify(held.job.data) : held.status;
+      if (held.status !== 'found' || held.stale || heldContent !== serverContent.get(jobId)) {
+        failures.push(
+          `dev${device.index} holds ${jobId} as ${heldContent}${held.status === 'found' && held.stale ? ' (an older version)' : ''} before opening it, the server has ${serverContent.get(jobId) ?? 'nothing'}`,
+        );
+      }
       // Open it as a person would: from the device, or fetched (and stored) when not there.
       world.startOp(tab, () => tab.client.readJob(jobId));
       await world.deliverAll();
