@@ -26,6 +26,9 @@ export interface FaultyFetch {
   offline: boolean;
   /** Queues faults: each meets one request, in order. */
   inject(...faults: NetworkFault[]): void;
+  /** Every request whose URL contains `part` fails as offline, until unblocked. */
+  block(part: string): void;
+  unblock(part: string): void;
 }
 
 /**
@@ -35,10 +38,13 @@ export interface FaultyFetch {
 export function createFaultyFetch(inner: typeof fetch = fetch): FaultyFetch {
   const faults: NetworkFault[] = [];
   const requests: RecordedRequest[] = [];
+  const blocked = new Set<string>();
   const state: FaultyFetch = {
     offline: false,
     requests,
     inject: (...more) => faults.push(...more),
+    block: (part) => void blocked.add(part),
+    unblock: (part) => void blocked.delete(part),
     fetch: async (input, init) => {
       const request = new Request(input, init);
       const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
@@ -50,7 +56,10 @@ export function createFaultyFetch(inner: typeof fetch = fetch): FaultyFetch {
           bodyBytes: body?.byteLength ?? 0,
           outcome,
         });
-      const fault = state.offline ? 'offline' : faults.shift();
+      const fault =
+        state.offline || [...blocked].some((part) => request.url.includes(part))
+          ? 'offline'
+          : faults.shift();
       if (fault === 'offline') {
         record('offline');
         throw new TypeError('fetch failed: network is offline');
