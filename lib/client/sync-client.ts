@@ -53,7 +53,7 @@ import {
 } from './replica';
 import { replicateData, type ReplicateResult, type StorageEstimate } from './replicate';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
-import { INITIAL_CLOCK, observe, tick, type ClockState } from '@/lib/shared/version';
+import { INITIAL_CLOCK, lastVersionAt, observe, tick, type ClockState } from '@/lib/shared/version';
 
 export const DEFAULT_PULL_INTERVAL_MS = 60_000;
 
@@ -178,10 +178,15 @@ export const jobWriteSchema = jobInputSchema.extend({
 export type JobWrite = z.input<typeof jobWriteSchema>;
 
 /**
- * A save that neither this device could keep (its storage full or refused) nor the server could
- * take (offline, unreachable, refused): nothing was written anywhere.
+ * A change that neither this device could keep (its storage full or refused) nor the server could
+ * take (offline, unreachable, refused): nothing was changed anywhere.
  */
-export class JobNotSavedError extends Error {
+export class ChangeNotMadeError extends Error {
+  override readonly name: string = 'ChangeNotMadeError';
+}
+
+/** A save that neither this device could keep nor the server could take: nothing was written. */
+export class JobNotSavedError extends ChangeNotMadeError {
   override readonly name = 'JobNotSavedError';
   constructor(storageReason: string, serverReason: string, options?: { cause?: unknown }) {
     super(`The job was not saved: ${storageReason}, and ${serverReason}`, options);
@@ -266,8 +271,41 @@ export function createSyncClient(options: SyncClientOptions) {
     publishStatus({ ...status, storageProblem });
   }
 
+  /** Why IndexedDB could not be opened, once it could not (said once, on the console too). */
+  let unavailableReason: string | undefined;
+
+  /**
+   * The database, or undefined where it cannot be opened (storage blocked, a private mode that
+   * refuses IndexedDB): the app then works from the network alone, as the original plan did, and
+   * the status line says so. Asked again on every call: the user may allow storage later.
+   */
+  async function tryDb(): Promise<VeoDb | undefined> {
+    try {
+      const opened = await db();
+      if (unavailableReason !== undefined) {
+        unavailableReason = undefined;
+        setStorageProblem(null);
+      }
+      return opened;
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (unavailableReason === undefined) {
+        console.warn(
+          '[veo-sync] IndexedDB cannot be opened; working from the network alone',
+          error,
+        );
+      }
+      unavailableReason = reason;
+      setStorageProblem(
+        `This browser does not let the app keep jobs on this device (${reason}). The history comes from the server, so it needs the network`,
+      );
+      return undefined;
+    }
+  }
+
   async function refreshStatus(): Promise<SyncStatus> {
-    const d = await db();
+    const d = await tryDb();
+    if (!d) return publishStatus({ ...status, online: environment.isOnline(), storageProblem });
     const tx = d.transaction(['outbox', 'deadLetters', 'meta', 'jobs']);
     const [pending, letters, meta, records] = await Promise.all([
       tx.objectStore('outbox').count(),
@@ -339,8 +377,9 @@ export function createSyncClient(options: SyncClientOptions) {
   async function drain(
     options: { signal?: AbortSignal; force?: boolean } = {},
   ): Promise<DrainResult> {
-    const d = await db();
-    if (await lockedBySignOut(options.signal)) return { sent: 0, deadLettered: 0 };
+    const d = await tryDb();
+    // Without a database there is no outbox: every save went straight to the server.
+    if (!d || (await lockedBySignOut(options.signal))) return { sent: 0, deadLettered: 0 };
     const result = await exclusive(
       () =>
         drainOutbox(
@@ -365,7 +404,9 @@ export function createSyncClient(options: SyncClientOptions) {
   }
 
   async function pull(signal?: AbortSignal): Promise<PullResult> {
-    const d = await db();
+    const d = await tryDb();
+    // Without a database there is no replica to bring up to date: lists come from the server.
+    if (!d) return { ok: true, changed: [], full: false };
     if (await lockedBySignOut(signal)) {
       return { ok: false, failure: { kind: 'auth', status: 401, message: SIGNED_OUT_MESSAGE } };
     }
@@ -468,7 +509,8 @@ export function createSyncClient(options: SyncClientOptions) {
         let result: ReplicateResult | undefined;
         while (wanted && !closing.signal.aborted) {
           replicateAgain = undefined;
-          const d = await db();
+          const d = await tryDb();
+          if (!d) return result;
           if ((await readMeta())?.signedOutAt !== undefined) return result;
           if (
             options.delegateReplication &&
@@ -568,9 +610,12 @@ export function createSyncClient(options: SyncClientOptions) {
       cause instanceof StorageFullError
         ? 'there is no room left on this device'
         : `this device cannot store it (${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)})`;
-    setStorageProblem(
-      `This device cannot keep jobs: ${storageReason}. Saves go straight to the server, so they need the network`,
-    );
+    // Without IndexedDB at all, the status line already says the device keeps nothing.
+    if (unavailableReason === undefined) {
+      setStorageProblem(
+        `This device cannot keep jobs: ${storageReason}. Saves go straight to the server, so they need the network`,
+      );
+    }
     if (!environment.isOnline()) {
       throw new JobNotSavedError(storageReason, 'you are offline', { cause });
     }
@@ -634,11 +679,45 @@ export function createSyncClient(options: SyncClientOptions) {
     return { status: 'found', job };
   }
 
+  // --- without IndexedDB: the network alone ----------------------------------------------------
+
+  /** The list from the server, as the device would show it: nothing of it is on the device. */
+  async function listFromServer(): Promise<JobListItem[]> {
+    const result = await api.listJobs();
+    if (!result.ok) return [];
+    return result.value.jobs.map((info) => ({
+      ...info,
+      syncState: 'synced',
+      availableOffline: false,
+      onDevice: 'none',
+    }));
+  }
+
+  async function readFromServer(jobId: JobId): Promise<ReadJobResult> {
+    if (!environment.isOnline()) {
+      return { status: 'unavailable', reason: 'This device cannot keep jobs, and you are offline' };
+    }
+    const result = await api.getJobDocument(jobId);
+    if (!result.ok) return { status: 'unavailable', reason: describeFailure(result.failure) };
+    if (!result.value) return { status: 'missing' };
+    const parsed = jobResponseSchema.safeParse(JSON.parse(await result.value.text()));
+    if (!parsed.success || !parsed.data.job)
+      return { status: 'unavailable', reason: 'The server sent a job this app cannot read' };
+    return { status: 'found', job: parsed.data.job };
+  }
+
+  function notSentError(what: 'deleted' | 'cleared', failure: SyncFailure): ChangeNotMadeError {
+    return new ChangeNotMadeError(
+      `The ${what === 'deleted' ? 'job was not deleted' : 'jobs were not cleared'}: this device cannot keep changes to send later (${unavailableReason ?? 'storage refused'}), and the server could not take it now (${describeFailure(failure)})`,
+    );
+  }
+
   // --- the public surface -------------------------------------------------------------------
   return {
     /** The history list, newest first, from the device only: never waits on the network. */
     async listJobs(): Promise<JobListItem[]> {
-      const d = await db();
+      const d = await tryDb();
+      if (!d) return listFromServer();
       if ((await readMeta())?.signedOutAt !== undefined) return [];
       return listJobsLocally(d, now());
     },
@@ -653,7 +732,8 @@ export function createSyncClient(options: SyncClientOptions) {
       jobId: JobId,
       options: { localOnly?: boolean; onProgress?: DownloadProgress } = {},
     ): Promise<ReadJobResult> {
-      const d = await db();
+      const d = await tryDb();
+      if (!d) return options.localOnly ? { status: 'missing' } : readFromServer(jobId);
       if ((await readMeta())?.signedOutAt !== undefined) {
         return { status: 'unavailable', reason: SIGNED_OUT_MESSAGE };
       }
@@ -701,8 +781,9 @@ export function createSyncClient(options: SyncClientOptions) {
       let previous: CachedVeoJobInfo | undefined;
       let unavailable: unknown;
       try {
-        d = await db();
-        previous = (await d.get('jobs', parsed.data.jobId))?.info;
+        d = await tryDb();
+        if (!d) unavailable = new Error(unavailableReason);
+        previous = (await d?.get('jobs', parsed.data.jobId))?.info;
       } catch (error) {
         unavailable = error;
       }
@@ -760,13 +841,18 @@ export function createSyncClient(options: SyncClientOptions) {
      * a caller's own Idempotency-Key and "unless updated after" time (the worker's offline API).
      */
     async deleteJob(jobId: JobId, options: { opId?: string; at?: number } = {}): Promise<void> {
-      await deleteJobLocally(
-        await db(),
-        jobId,
-        options.opId ?? crypto.randomUUID(),
-        now(),
-        options.at,
-      );
+      const d = await tryDb();
+      if (!d) {
+        const result = await api.deleteJob(
+          jobId,
+          options.at === undefined ? undefined : lastVersionAt(options.at),
+          options.opId ?? crypto.randomUUID(),
+        );
+        if (!result.ok) throw notSentError('deleted', result.failure);
+        notifier.publish({ jobIds: [jobId], source: 'drain' });
+        return;
+      }
+      await deleteJobLocally(d, jobId, options.opId ?? crypto.randomUUID(), now(), options.at);
       await afterLocalWrite([jobId]);
     },
 
@@ -775,8 +861,18 @@ export function createSyncClient(options: SyncClientOptions) {
      * `opId` and `before` carry a caller's own Idempotency-Key and time.
      */
     async clearAll(options: { opId?: string; before?: number } = {}): Promise<void> {
+      const d = await tryDb();
+      if (!d) {
+        const result = await api.clearJobs(
+          { before: options.before ?? now() },
+          options.opId ?? crypto.randomUUID(),
+        );
+        if (!result.ok) throw notSentError('cleared', result.failure);
+        notifier.publish({ jobIds: [], all: true, source: 'drain' });
+        return;
+      }
       const ids = await clearJobsLocally(
-        await db(),
+        d,
         options.opId ?? crypto.randomUUID(),
         now(),
         options.before,

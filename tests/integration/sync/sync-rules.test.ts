@@ -562,7 +562,7 @@ describe('sync rules', () => {
       expect((await tab.client.refreshStatus()).storageProblem).toBeNull();
     });
 
-    it('sends saves straight to the server where IndexedDB cannot be opened at all', async () => {
+    it('works from the network alone where IndexedDB cannot be opened at all, and says so', async () => {
       const refused = {
         open() {
           throw new DOMException(
@@ -571,6 +571,7 @@ describe('sync rules', () => {
           );
         },
       } as unknown as IDBFactory;
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
       const tab = harness.track(
         createDevice(harness.server.origin).openTab({ indexedDB: refused }),
       );
@@ -579,7 +580,27 @@ describe('sync rules', () => {
       const second = await tab.client.saveJob(job(id, { sceneCount: 2 }));
       expect(second.version > first.version).toBe(true);
       expect((await serverJob(id))?.info).toMatchObject({ version: second.version, sceneCount: 2 });
-      expect(tab.client.getStatus().storageProblem).toMatch(/cannot store it \(SecurityError/);
+      expect((await tab.client.refreshStatus()).storageProblem).toMatch(
+        /does not let the app keep jobs on this device \(SecurityError.*needs the network/,
+      );
+      // The history and the jobs come from the server, as the original plan had them.
+      const listed = (await tab.client.listJobs()).find((j) => j.jobId === id);
+      expect(listed).toMatchObject({ sceneCount: 2, onDevice: 'none', availableOffline: false });
+      const read = await tab.client.readJob(id);
+      expect(read.status === 'found' && read.job.sceneCount).toBe(2);
+      await tab.client.deleteJob(id);
+      expect(await serverJob(id)).toBeNull();
+      // Offline there is nothing to show, and a change cannot be kept for later: said plainly.
+      tab.env.setOnline(false);
+      tab.net.offline = true;
+      expect(await tab.client.readJob(id)).toMatchObject({ status: 'unavailable' });
+      await expect(tab.client.deleteJob(id)).rejects.toThrow(
+        /not deleted: this device cannot keep changes/,
+      );
+      expect(await tab.client.drain()).toEqual({ sent: 0, deadLettered: 0 });
+      // Said once on the console, however often it is asked.
+      expect(warn).toHaveBeenCalledTimes(1);
+      warn.mockRestore();
     });
 
     it('keeps the gzip the drain made instead of the JSON', async () => {
