@@ -8,9 +8,17 @@ import {
   getCachedJob,
   type JobListItem,
 } from '@/lib/veo/cache';
+import { formatBytes } from '@/lib/veo/format';
 import { exportJob } from '@/lib/veo/job-file';
 
 const SYNC_LABEL = { synced: 'Synced', pending: 'Waiting to sync', failed: 'Not synced' } as const;
+
+/** Whether the job opens without the network, and which version would open. */
+const OFFLINE_LABEL = {
+  current: 'Opens offline',
+  older: 'Older version on this device (the newest is on its way)',
+  none: 'Not on this device yet',
+} as const;
 
 const formatTime = (ms: number) =>
   new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -40,6 +48,8 @@ export function JobRow({
 }) {
   const [busy, setBusy] = useState<'open' | 'delete' | 'export' | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** A download under way for this row: bytes received, and of how many when known. */
+  const [progress, setProgress] = useState<{ received: number; total?: number } | null>(null);
   const title = job.videoId || job.jobId;
   const isSample = job.videoId.startsWith('sample-');
 
@@ -62,9 +72,16 @@ export function JobRow({
   }
 
   const read = async (): Promise<CachedVeoJob> => {
-    const content = await getCachedJob(job.jobId);
-    if (!content) throw new Error('This job no longer exists.');
-    return content;
+    try {
+      const content = await getCachedJob(job.jobId, {
+        onProgress: (received, total) =>
+          setProgress(total === undefined ? { received } : { received, total }),
+      });
+      if (!content) throw new Error('This job no longer exists.');
+      return content;
+    } finally {
+      setProgress(null);
+    }
   };
 
   const meta: [string, ReactNode][] = [
@@ -86,7 +103,13 @@ export function JobRow({
     ['Script', job.hasScript ? 'yes' : 'no'],
     ['Created', formatTime(Date.parse(job.createdAt))],
     ['Updated', formatTime(job.updatedAt)],
-    ['Offline', job.availableOffline ? 'on this device' : 'fetched when opened'],
+    [
+      'Offline',
+      <span key="offline" className={`offline-${job.onDevice}`} data-testid="offline-state">
+        {OFFLINE_LABEL[job.onDevice]}
+        {job.storedBytes ? ` · ${formatBytes(job.storedBytes)}` : ''}
+      </span>,
+    ],
   ];
 
   return (
@@ -123,6 +146,15 @@ export function JobRow({
         >
           {busy === 'open' ? 'Opening…' : 'Open'}
         </button>
+        {progress ? (
+          <span className="progress" role="status" data-testid="download-progress">
+            Downloading {formatBytes(progress.received)}
+            {progress.total ? ` of ${formatBytes(progress.total)}` : ''}
+            {progress.total ? (
+              <progress value={progress.received} max={progress.total} aria-hidden="true" />
+            ) : null}
+          </span>
+        ) : null}
         <button
           type="button"
           onClick={() =>

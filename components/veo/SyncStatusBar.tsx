@@ -3,6 +3,7 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { sessionStatusSchema, type SessionStatus } from '@/lib/shared/api-types';
 import { getSyncClient, syncNow, syncStatus, type SyncStatus } from '@/lib/veo/cache';
+import { formatBytes } from '@/lib/veo/format';
 import { activateUpdate, serviceWorkerState } from '@/lib/veo/service-worker';
 import { InstallButton } from './InstallButton';
 
@@ -156,6 +157,18 @@ export function SyncStatusBar() {
         <p className="warning" role="alert">
           Sign in again to sync: your changes are kept on this device until then.{' '}
           <a href="/veo/sign-in">Sign in</a>
+        </p>
+      ) : null}
+      {status && status.replica.jobs > 0 ? (
+        <p className="muted" data-testid="storage-line">
+          {status.replica.current} of {status.replica.jobs}{' '}
+          {status.replica.jobs === 1 ? 'job opens' : 'jobs open'} offline on this device
+          {status.replica.bytes > 0 ? ` · ${formatBytes(status.replica.bytes)}` : ''}
+          {status.replica.older > 0 ? ` · ${status.replica.older} with an older version` : ''}
+          {status.replication.state === 'running' ? ' · bringing the rest…' : ''}
+          {status.replication.state === 'stopped' && status.replication.reason === 'storage'
+            ? `. Storage is nearly full: ${status.replication.remaining} ${status.replication.remaining === 1 ? 'job is' : 'jobs are'} not on this device (the newest and the most recently opened are kept)`
+            : ''}
         </p>
       ) : null}
       {status?.storageProblem ? (

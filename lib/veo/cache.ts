@@ -7,6 +7,7 @@
  */
 import type { CachedVeoJob, CachedVeoJobInfo, JobId } from '@/lib/shared/job-schema';
 import { broadcastChannelTransport, type JobsChangedListener } from '@/lib/client/notifier';
+import type { DownloadProgress } from '@/lib/client/api-client';
 import type { JobListItem } from '@/lib/client/replica';
 import {
   createSyncClient,
@@ -23,7 +24,7 @@ import {
   startServiceWorker,
 } from './service-worker';
 
-export type { JobListItem, JobWrite, SyncStatus };
+export type { DownloadProgress, JobListItem, JobWrite, SyncStatus };
 
 /** The job's data is not on this device and the server cannot be reached. */
 export class JobUnavailableError extends Error {
@@ -90,10 +91,14 @@ export function getCachedJobList(): Promise<JobListItem[]> {
 
 /**
  * A job with its data, or null when it does not exist. Rejects with {@link JobUnavailableError}
- * when its data is not on the device and the server cannot be reached.
+ * when its data is not on the device and the server cannot be reached. `onProgress` hears the
+ * bytes of a download, when the job's data has to be fetched.
  */
-export async function getCachedJob(jobId: JobId): Promise<CachedVeoJob | null> {
-  const result = await getSyncClient().readJob(jobId);
+export async function getCachedJob(
+  jobId: JobId,
+  options: { onProgress?: DownloadProgress } = {},
+): Promise<CachedVeoJob | null> {
+  const result = await getSyncClient().readJob(jobId, options);
   if (result.status === 'found') return result.job;
   if (result.status === 'missing') return null;
   throw new JobUnavailableError(jobId, result.reason);
