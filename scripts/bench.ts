@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { benchBrowser } from './bench/browser';
-import { benchClient } from './bench/client';
+import { benchCatchUp, benchClient } from './bench/client';
 import { benchApi, benchJobSizes } from './bench/server';
 
 async function main(): Promise<void> {
@@ -16,6 +16,8 @@ async function main(): Promise<void> {
   const api = await benchApi();
   console.log('Device: saves, lists, drains…');
   const client = await benchClient();
+  console.log('Device: catching up on 200 jobs…');
+  const catchUp = await benchCatchUp();
   console.log('Chromium: the history page and saves, beside the original plan…');
   const chromium = await benchBrowser();
 
@@ -42,6 +44,10 @@ reads its one row of \`veo_sessions\` in a D1 request of its own, which an insta
 per session per 30 s (the second row); the first row forces the check on every call.
 
 ${api}
+
+## Catching up: a new device and 200 jobs
+
+${catchUp}
 
 ## On the device
 

@@ -6,6 +6,7 @@ import { createAccessGuard } from '@/lib/server/auth/access';
 import { createSessionStore } from '@/lib/server/auth/session-store';
 import { createJobStore, type JobStore } from '@/lib/server/job-store';
 import { createJobsApi } from '@/lib/server/jobs-api';
+import type { D1Executor, StatementResult } from '@/lib/server/d1/executor';
 import { restExecutor } from '@/lib/server/d1/rest';
 import { startD1RestServer } from './d1-rest-server';
 import { createTestD1, type TestD1 } from './miniflare-d1';
@@ -32,6 +33,8 @@ export async function startJobsApiServer(
     accessKey?: string;
     /** Which store driver: the D1 binding (default) or the REST API, through its stand-in. */
     driver?: 'binding' | 'rest';
+    /** Hears every D1 request the store makes, with its results (for the benchmark's counts). */
+    meter?: (results: readonly StatementResult[]) => void;
   } = {},
 ): Promise<JobsApiServer> {
   const d1 = await createTestD1();
@@ -44,7 +47,17 @@ export async function startJobsApiServer(
         baseUrl: rest.baseUrl,
       })
     : d1.executor;
-  const store = createJobStore(executor, options.now ? { now: options.now } : {});
+  const meter = options.meter;
+  const metered: D1Executor = meter
+    ? {
+        async batch(statements, signal) {
+          const results = await executor.batch(statements, signal);
+          meter(results);
+          return results;
+        },
+      }
+    : executor;
+  const store = createJobStore(metered, options.now ? { now: options.now } : {});
   const guard =
     options.accessKey === undefined
       ? undefined
