@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { generateSampleJobInput } from '@/lib/shared/sample-job';
 import { startAppServer } from '../tests/e2e/support/app-server';
+import type { Browser } from 'playwright-core';
 import { launchChromium, openApp } from '../tests/e2e/support/browser';
 
 const VIEWPORTS = [
@@ -65,10 +66,56 @@ async function main(): Promise<void> {
         await context.close();
       }
     }
+    await downloadingShot(browser, server.baseUrl, out);
   } finally {
     await browser.close();
     await server.stop();
   }
+}
+
+/**
+ * A second device opening a job whose data is still on its way: background replication refused
+ * here (so every row says it is not on the device yet), the network slowed to 256 KB/s, and the
+ * screenshot taken while the 400-scene job downloads. Without a service worker (blocked in this
+ * context) the page fetches the job itself, where Chromium's throttling applies.
+ */
+async function downloadingShot(browser: Browser, baseUrl: string, out: string): Promise<void> {
+  const context = await browser.newContext({
+    colorScheme: 'light',
+    viewport: { width: 1280, height: 900 },
+    deviceScaleFactor: 1,
+    serviceWorkers: 'block',
+  });
+  await context.route('**/api/veo/job-data?**', (route) => {
+    const ids = new URL(route.request().url()).searchParams.get('ids') ?? '';
+    return ids.includes(',') ? route.abort() : route.continue();
+  });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 40,
+    downloadThroughput: 256 * 1024,
+    uploadThroughput: 256 * 1024,
+  });
+  await page.goto(`${baseUrl}/veo`);
+  await page.locator('[data-job-id="storyboard-lisbon"]').waitFor({ timeout: 15_000 });
+  await page.getByTestId('storage-line').waitFor();
+  await page
+    .locator('[data-job-id="storyboard-lisbon"]')
+    .getByRole('button', { name: /^Open / })
+    .click();
+  const progress = page.getByTestId('download-progress');
+  await progress.waitFor();
+  await page.waitForFunction(() =>
+    /of/.test(document.querySelector('[data-testid="download-progress"]')?.textContent ?? ''),
+  );
+  await new Promise((r) => setTimeout(r, 1_000));
+  const file = path.join(out, 'history-desktop-light-downloading.png');
+  await page.screenshot({ path: file, fullPage: false });
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  await context.close();
 }
 
 main().catch((error: unknown) => {

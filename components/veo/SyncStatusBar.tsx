@@ -166,6 +166,11 @@ export function SyncStatusBar() {
           {status.replica.bytes > 0 ? ` · ${formatBytes(status.replica.bytes)}` : ''}
           {status.replica.older > 0 ? ` · ${status.replica.older} with an older version` : ''}
           {status.replication.state === 'running' ? ' · bringing the rest…' : ''}
+          {status.replication.state === 'stopped' &&
+          status.replication.reason === 'failed' &&
+          status.replica.current < status.replica.jobs
+            ? ` · the rest could not be downloaded${status.replication.message ? ` (${status.replication.message})` : ''}; tried again on the next sync`
+            : ''}
           {status.replication.state === 'stopped' && status.replication.reason === 'storage'
             ? `. Storage is nearly full: ${status.replication.remaining} ${status.replication.remaining === 1 ? 'job is' : 'jobs are'} not on this device (the newest and the most recently opened are kept)`
             : ''}

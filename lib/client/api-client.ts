@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import {
+  BUNDLE_LENGTH_HEADER,
   JOB_BUNDLE_MAX_BYTES,
   JOB_DATA_API_PATH,
   JOBS_API_PATH,
@@ -314,7 +315,9 @@ async function readWithProgress(
   response: Response,
   onProgress: DownloadProgress | undefined,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const length = Number(response.headers.get('content-length'));
+  const length = Number(
+    response.headers.get('content-length') ?? response.headers.get(BUNDLE_LENGTH_HEADER),
+  );
   const total = Number.isFinite(length) && length > 0 ? length : undefined;
   if (!onProgress || !response.body) return new Uint8Array(await response.arrayBuffer());
   const reader = response.body.getReader();

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import * as z from 'zod';
 import {
+  BUNDLE_LENGTH_HEADER,
   JOB_BUNDLE_CONTENT_TYPE,
   JOB_BUNDLE_MAX_IDS,
   clearRequestSchema,
@@ -229,6 +230,7 @@ export function createJobsApi(deps: JobsApiDeps) {
             'content-type': JOB_BUNDLE_CONTENT_TYPE,
             'cache-control': 'no-store',
             'content-length': String(body.byteLength),
+            [BUNDLE_LENGTH_HEADER]: String(body.byteLength),
           },
         });
       });

@@ -19,6 +19,11 @@ export const SESSION_API_PATH = '/api/veo/session';
  */
 export const JOB_DATA_API_PATH = '/api/veo/job-data';
 export const JOB_BUNDLE_CONTENT_TYPE = 'application/vnd.veo.job-bundle';
+/**
+ * The bundle's length in bytes, for download progress: Next.js answers a route's body chunked and
+ * drops its `Content-Length`, so the length travels in a header of its own too.
+ */
+export const BUNDLE_LENGTH_HEADER = 'x-veo-bundle-length';
 /** Job ids one bundle may ask for. */
 export const JOB_BUNDLE_MAX_IDS = 50;
 /**
