@@ -8,6 +8,8 @@ export default tseslint.config(
       'node_modules/',
       '.next/',
       '.wrangler/',
+      '.tools/',
+      '.vercel/',
       'public/sw.js',
       'next-env.d.ts',
       '*.config.*',

@@ -49,6 +49,9 @@ async function openJobStore(): Promise<OpenStore> {
   const config = readStoreConfig();
   const options = config.ttlMs === undefined ? {} : { ttlMs: config.ttlMs };
   if (config.driver === 'rest') {
+    console.log(
+      `veo-sync store: Cloudflare D1 over the REST API (database ${config.databaseId}${config.baseUrl ? ` at ${config.baseUrl}` : ''})`,
+    );
     const executor = restExecutor({
       accountId: config.accountId,
       databaseId: config.databaseId,
@@ -62,6 +65,9 @@ async function openJobStore(): Promise<OpenStore> {
       dispose: () => Promise.resolve(),
     };
   }
+  console.log(
+    `veo-sync store: the embedded local D1 (Miniflare, persisted in ${config.persistDir ?? '.wrangler/state/v3'}); set CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_D1_DATABASE_ID and CLOUDFLARE_D1_API_TOKEN to use Cloudflare D1`,
+  );
   const local = await startLocalD1(config.persistDir);
   const retrying = withRetries(local.executor);
   return {

@@ -1,8 +1,14 @@
 import 'server-only';
 import type { D1Database } from '@cloudflare/workers-types';
+import type * as Wrangler from 'wrangler';
 import { bindingExecutor, isProxyDesync } from './binding';
 import { D1Error, type D1Executor } from './executor';
 import { applyMigrations, readMigrations } from './migrations';
+
+type WranglerModule = typeof Wrangler;
+
+/** The package behind the embedded database (see startLocalD1). */
+const EMBEDDED_DATABASE_MODULE: string = 'wrangler';
 
 export interface LocalD1 {
   readonly executor: D1Executor;
@@ -20,7 +26,17 @@ export interface LocalD1 {
 export async function startLocalD1(persistDir?: string): Promise<LocalD1> {
   const open = async (): Promise<LocalD1> => {
     // Loaded only when the local driver is chosen: a deployment on the REST API never starts it.
-    const { getPlatformProxy } = await import('wrangler');
+    // By a name the build cannot follow, so that no file tracer (Next's, Vercel's) packs
+    // wrangler, Miniflare and workerd (~140 MB) into the functions of a deployment.
+    const { getPlatformProxy } = (await import(
+      /* webpackIgnore: true */ /* turbopackIgnore: true */ EMBEDDED_DATABASE_MODULE
+    ).catch((error: unknown) => {
+      // A deployment (Vercel) has no wrangler: it was meant to run on Cloudflare D1.
+      throw new Error(
+        'No Cloudflare D1 is configured and the embedded database (wrangler) is not installed here: set CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_D1_DATABASE_ID and CLOUDFLARE_D1_API_TOKEN',
+        { cause: error },
+      );
+    })) as WranglerModule;
     const proxy = await getPlatformProxy<{ DB: D1Database }>({
       configPath: 'wrangler.toml',
       persist: persistDir === undefined ? true : { path: persistDir },
