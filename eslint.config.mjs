@@ -10,6 +10,8 @@ export default tseslint.config(
       '.wrangler/',
       '.tools/',
       '.vercel/',
+      '.open-next/',
+      'deploy/',
       'public/sw.js',
       'next-env.d.ts',
       '*.config.*',

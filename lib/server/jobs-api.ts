@@ -252,8 +252,9 @@ export function createJobsApi(deps: JobsApiDeps) {
           'cache-control': 'no-store',
           vary: 'accept-encoding',
         };
-        if (!acceptsGzipEncoding(request.headers.get('accept-encoding'))) {
-          // A client that cannot inflate (rare: every browser and Node's fetch can) gets JSON.
+        if (!acceptsGzipEncoding(request.headers.get('accept-encoding')) || runtimeCompresses()) {
+          // A client that cannot inflate (rare: every browser and Node's fetch can) gets JSON;
+          // so does a Worker's runtime, which compresses it itself (see runtimeCompresses).
           return new Response(new Uint8Array(await gunzip(stored.gzip)), { headers });
         }
         return new Response(new Uint8Array(stored.gzip), {
@@ -345,6 +346,8 @@ export type JobsApi = ReturnType<typeof createJobsApi>;
  */
 export async function asItemAnswer(request: Request, response: Response): Promise<Response> {
   if (!acceptsGzipEncoding(request.headers.get('accept-encoding'))) return response;
+  // workerd compresses every answer labelled gzip itself: there the body must stay plain.
+  if (runtimeCompresses()) return response;
   if (response.headers.get('content-encoding') === 'gzip') return response;
   const packed = await gzip(new Uint8Array(await response.arrayBuffer()));
   const headers = new Headers(response.headers);
@@ -352,6 +355,18 @@ export async function asItemAnswer(request: Request, response: Response): Promis
   headers.set('content-length', String(packed.byteLength));
   headers.set('vary', 'accept-encoding');
   return new Response(new Uint8Array(packed), { status: response.status, headers });
+}
+
+/**
+ * Whether the runtime gzips answers labelled `Content-Encoding: gzip` on its own: a Cloudflare
+ * Worker does (the label comes from next.config.js's header rule), so the stored gzip must be sent
+ * inflated there, or clients would get it compressed twice. Costs an inflate per job read on
+ * Workers; the bundle route (no label) still sends the stored bytes as they are.
+ */
+function runtimeCompresses(): boolean {
+  return (
+    (globalThis.navigator as { userAgent?: string } | undefined)?.userAgent === 'Cloudflare-Workers'
+  );
 }
 
 /** Whether a request carries a body (a DELETE from the plan's clients has none). */

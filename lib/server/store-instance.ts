@@ -1,4 +1,6 @@
 import 'server-only';
+import type { D1Database } from '@cloudflare/workers-types';
+import { bindingExecutor } from './d1/binding';
 import { startLocalD1 } from './d1/local';
 import { restExecutor } from './d1/rest';
 import { withRetries } from './d1/retry';
@@ -45,9 +47,31 @@ export async function closeJobStore(): Promise<void> {
   if (open) await (await open).dispose();
 }
 
+/**
+ * The `DB` binding when the app runs as a Cloudflare Worker (built with OpenNext, which keeps the
+ * request's `env` under this symbol); undefined anywhere else.
+ */
+function workersBinding(): D1Database | undefined {
+  const context = (globalThis as Record<symbol, { env?: { DB?: D1Database } } | undefined>)[
+    Symbol.for('__cloudflare-context__')
+  ];
+  return context?.env?.DB;
+}
+
 async function openJobStore(): Promise<OpenStore> {
   const config = readStoreConfig();
   const options = config.ttlMs === undefined ? {} : { ttlMs: config.ttlMs };
+  const binding = workersBinding();
+  if (binding) {
+    // Migrations are applied with `wrangler d1 migrations apply` (--local or --remote).
+    console.log('veo-sync store: the D1 binding DB (Cloudflare Workers)');
+    const retrying = withRetries(bindingExecutor(binding));
+    return {
+      store: createJobStore(retrying, options),
+      sessions: createSessionStore(retrying),
+      dispose: () => Promise.resolve(),
+    };
+  }
   if (config.driver === 'rest') {
     console.log(
       `veo-sync store: Cloudflare D1 over the REST API (database ${config.databaseId}${config.baseUrl ? ` at ${config.baseUrl}` : ''})`,

@@ -1,4 +1,6 @@
 import 'server-only';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { D1Database } from '@cloudflare/workers-types';
 import type * as Wrangler from 'wrangler';
 import { bindingExecutor, isProxyDesync } from './binding';
@@ -26,17 +28,22 @@ export interface LocalD1 {
 export async function startLocalD1(persistDir?: string): Promise<LocalD1> {
   const open = async (): Promise<LocalD1> => {
     // Loaded only when the local driver is chosen: a deployment on the REST API never starts it.
-    // By a name the build cannot follow, so that no file tracer (Next's, Vercel's) packs
-    // wrangler, Miniflare and workerd (~140 MB) into the functions of a deployment.
-    const { getPlatformProxy } = (await import(
-      /* webpackIgnore: true */ /* turbopackIgnore: true */ EMBEDDED_DATABASE_MODULE
-    ).catch((error: unknown) => {
+    // Required from the project's own node_modules at run time, not imported: no bundler or
+    // file tracer (Next's, Vercel's, OpenNext's) follows it, so none packs wrangler, Miniflare
+    // and workerd (~140 MB) into a deployment.
+    let wrangler: WranglerModule;
+    try {
+      wrangler = createRequire(path.join(process.cwd(), 'package.json'))(
+        EMBEDDED_DATABASE_MODULE,
+      ) as WranglerModule;
+    } catch (error) {
       // A deployment (Vercel) has no wrangler: it was meant to run on Cloudflare D1.
       throw new Error(
         'No Cloudflare D1 is configured and the embedded database (wrangler) is not installed here: set CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_D1_DATABASE_ID and CLOUDFLARE_D1_API_TOKEN',
         { cause: error },
       );
-    })) as WranglerModule;
+    }
+    const { getPlatformProxy } = wrangler;
     const proxy = await getPlatformProxy<{ DB: D1Database }>({
       configPath: 'wrangler.toml',
       persist: persistDir === undefined ? true : { path: persistDir },
