@@ -88,3 +88,19 @@ describe('the embedded database reopens its proxy when the bridge to workerd los
     expect(open).toHaveBeenCalledTimes(2);
   });
 });
+
+describe('binding failures the store retries', () => {
+  it('counts a dropped connection to workerd as unavailable, and SQL errors as query errors', async () => {
+    const { toD1Error } = await import('@/lib/server/d1/binding');
+    const dropped = new Error('other side closed');
+    dropped.name = 'SocketError';
+    expect(toD1Error(dropped)).toMatchObject({ kind: 'unavailable', retryable: true });
+    expect(toD1Error(new Error('D1_ERROR: Network connection lost.'))).toMatchObject({
+      kind: 'unavailable',
+    });
+    expect(toD1Error(new Error('D1_ERROR: no such table: veo_nope'))).toMatchObject({
+      kind: 'query',
+      retryable: false,
+    });
+  });
+});

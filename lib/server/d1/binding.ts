@@ -50,9 +50,11 @@ export function bindingExecutor(
 }
 
 // Transient failures the binding reports as plain errors; Cloudflare's docs list these as safe
-// to retry: https://developers.cloudflare.com/d1/observability/debug-d1/#error-list
+// to retry: https://developers.cloudflare.com/d1/observability/debug-d1/#error-list. The last
+// ones are getPlatformProxy's connection to workerd dropping under load (undici's "other side
+// closed"): the request may not have run, and every write is idempotent, so it is retried too.
 const TRANSIENT_MESSAGE =
-  /network connection lost|overloaded|storage (caused object to be reset|operation exceeded timeout)|internal error|reset because its code was updated/i;
+  /network connection lost|overloaded|storage (caused object to be reset|operation exceeded timeout)|internal error|reset because its code was updated|other side closed|socket hang up|ECONNRESET/i;
 
 /**
  * Whether `error` is getPlatformProxy's bridge to workerd losing step: Miniflare 3's synchronous
@@ -69,7 +71,8 @@ export function isProxyDesync(error: unknown): boolean {
   );
 }
 
-function toD1Error(error: unknown): D1Error {
+/** A binding failure as the store's error: `unavailable` (retried, then 503) or `query`. */
+export function toD1Error(error: unknown): D1Error {
   const message = error instanceof Error ? error.message : String(error);
   const kind = TRANSIENT_MESSAGE.test(message) || isProxyDesync(error) ? 'unavailable' : 'query';
   return new D1Error(
