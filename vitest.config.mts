@@ -1,17 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-
-const root = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+import { resolve } from './vitest.shared.config.mts';
 
 export default defineConfig({
-  resolve: {
-    alias: {
-      '@': root('.'),
-      // `server-only` throws outside a React Server Components bundle; under vitest the server
-      // code runs in plain Node, where the marker has nothing to guard.
-      'server-only': root('tests/support/server-only.ts'),
-    },
-  },
+  resolve,
   test: {
     projects: [
       {

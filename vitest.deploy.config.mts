@@ -1,16 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-
-const root = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+import { resolve } from './vitest.shared.config.mts';
 
 /** The deployable artefacts, as built by the platforms' own tools (see tests/deploy). */
 export default defineConfig({
-  resolve: {
-    alias: {
-      '@': root('.'),
-      'server-only': root('tests/support/server-only.ts'),
-    },
-  },
+  resolve,
   test: {
     include: ['tests/deploy/**/*.deploy.ts'],
     environment: 'node',

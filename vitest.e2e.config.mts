@@ -1,17 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-
-const root = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+import { resolve } from './vitest.shared.config.mts';
 
 /** End-to-end tests: the production build in Debian's Chromium (see tests/e2e). */
 export default defineConfig({
-  resolve: {
-    alias: {
-      '@': root('.'),
-      // Some tests run server code (the D1 REST stand-in's Miniflare): see vitest.config.mts.
-      'server-only': root('tests/support/server-only.ts'),
-    },
-  },
+  resolve,
   test: {
     include: ['tests/e2e/**/*.e2e.ts'],
     environment: 'node',

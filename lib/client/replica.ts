@@ -481,7 +481,8 @@ export async function committed(
   }
 }
 
-function isQuotaError(error: unknown): boolean {
+/** Whether the browser refused a write for lack of space. */
+export function isQuotaError(error: unknown): boolean {
   return (
     typeof error === 'object' &&
     error !== null &&

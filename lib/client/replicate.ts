@@ -12,7 +12,7 @@ import type { JobBundle } from '@/lib/shared/job-bundle';
 import type { CachedVeoJobInfo, JobId } from '@/lib/shared/job-schema';
 import type { ApiClient, DownloadProgress, SyncFailure } from './api-client';
 import { hasCurrentData, type VeoDb } from './db';
-import { committed, liveInfo, mergeWrite } from './replica';
+import { committed, isQuotaError, liveInfo, mergeWrite } from './replica';
 import { storedFromBlob, withStoredDataFallback, type StoredData } from './stored-data';
 
 /** What the browser says of this origin's storage (`navigator.storage.estimate()`). */
@@ -196,13 +196,4 @@ async function inflatedBundle(
       parts: [new TextEncoder().encode(text)],
     },
   };
-}
-
-function isQuotaError(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    'name' in error &&
-    (error.name === 'QuotaExceededError' || error.name === 'StorageFullError')
-  );
 }

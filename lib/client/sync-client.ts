@@ -640,6 +640,33 @@ export function createSyncClient(options: SyncClientOptions) {
   }
 
   /**
+   * `GET /api/veo/jobs/:id` as the browser inflates it: the job and its document, or why not
+   * (`listed`: the device knows the job, so a failure is `unavailable` rather than `missing`).
+   */
+  async function fetchDocument(
+    jobId: JobId,
+    listed: boolean,
+  ): Promise<{ job: CachedVeoJob; document: Blob } | ReadJobResult> {
+    const result = await api.getJobDocument(jobId);
+    if (!result.ok) {
+      return listed
+        ? { status: 'unavailable', reason: describeFailure(result.failure) }
+        : { status: 'missing' };
+    }
+    if (!result.value) return { status: 'missing' };
+    const text = await result.value.text();
+    let parsed: ReturnType<typeof jobResponseSchema.safeParse> | undefined;
+    try {
+      parsed = jobResponseSchema.safeParse(JSON.parse(text));
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed?.success || !parsed.data.job)
+      return { status: 'unavailable', reason: 'The server sent a job this app cannot read' };
+    return { job: parsed.data.job, document: result.value };
+  }
+
+  /**
    * Fetches a job the device has no data of, stores it (the server's gzip as it is, where the
    * platform can inflate it again), and returns it.
    */
@@ -652,15 +679,11 @@ export function createSyncClient(options: SyncClientOptions) {
     const unavailable = (reason: string): ReadJobResult =>
       listed ? { status: 'unavailable', reason } : { status: 'missing' };
     if (typeof DecompressionStream === 'undefined') {
-      const result = await api.getJobDocument(jobId);
-      if (!result.ok) return unavailable(describeFailure(result.failure));
-      if (!result.value) return { status: 'missing' };
-      const parsed = jobResponseSchema.safeParse(JSON.parse(await result.value.text()));
-      if (!parsed.success || !parsed.data.job)
-        return { status: 'unavailable', reason: 'The server sent a job this app cannot read' };
-      const { data: _data, ...info } = parsed.data.job;
-      await storeFetchedData(d, info, result.value, now(), 'document-json');
-      return { status: 'found', job: parsed.data.job };
+      const fetched = await fetchDocument(jobId, listed);
+      if (!('document' in fetched)) return fetched;
+      const { data: _data, ...info } = fetched.job;
+      await storeFetchedData(d, info, fetched.document, now(), 'document-json');
+      return { status: 'found', job: fetched.job };
     }
     const result = await api.getJobBundle([jobId], onProgress ? { onProgress } : {});
     if (!result.ok) return unavailable(describeFailure(result.failure));
@@ -697,13 +720,8 @@ export function createSyncClient(options: SyncClientOptions) {
     if (!environment.isOnline()) {
       return { status: 'unavailable', reason: 'This device cannot keep jobs, and you are offline' };
     }
-    const result = await api.getJobDocument(jobId);
-    if (!result.ok) return { status: 'unavailable', reason: describeFailure(result.failure) };
-    if (!result.value) return { status: 'missing' };
-    const parsed = jobResponseSchema.safeParse(JSON.parse(await result.value.text()));
-    if (!parsed.success || !parsed.data.job)
-      return { status: 'unavailable', reason: 'The server sent a job this app cannot read' };
-    return { status: 'found', job: parsed.data.job };
+    const fetched = await fetchDocument(jobId, true);
+    return 'document' in fetched ? { status: 'found', job: fetched.job } : fetched;
   }
 
   function notSentError(what: 'deleted' | 'cleared', failure: SyncFailure): ChangeNotMadeError {

@@ -140,6 +140,11 @@ describe('the Cloudflare Workers build', () => {
 
     expect((await api('/api/veo/jobs/w-1', { method: 'DELETE' })).status).toBe(200);
     expect((await api('/api/veo/jobs/w-1')).status).toBe(404);
+    // Clear-all: what exists now goes.
+    expect((await put('w-3', 'to be cleared', 'op-w-3')).status).toBe(200);
+    expect((await api('/api/veo/jobs', { method: 'DELETE' })).status).toBe(200);
+    const cleared = jobListResponseSchema.parse(await (await api('/api/veo/jobs')).json());
+    expect(cleared.jobs.map((j) => j.jobId)).not.toContain('w-3');
 
     const page = await fetch(`${origin}/veo`);
     expect(page.status).toBe(200);
@@ -177,5 +182,8 @@ describe('the Cloudflare Workers build', () => {
     await context.setOffline(false);
     await expect.poll(serverIds, { timeout: 20_000 }).toContain('browser-offline');
     await context.close();
+    // Signing out ends the session on the Worker: its cookie opens nothing any more.
+    expect((await api('/api/veo/session', { method: 'DELETE' })).status).toBe(200);
+    expect((await api('/api/veo/jobs')).status).toBe(401);
   });
 });

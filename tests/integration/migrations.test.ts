@@ -20,6 +20,17 @@ const T0 = 1_800_000_000_000;
  * (jobs, their chunks, tombstones) through migration 0004, and a device's IndexedDB (jobs, data,
  * outbox ops) through database version 2.
  */
+/** The stores and indexes of database versions 1 and 2, made by hand as those versions did. */
+function createStores(db: IDBDatabase): void {
+  db.createObjectStore('jobs', { keyPath: 'jobId' }).createIndex('by-updatedAt', 'info.updatedAt');
+  db.createObjectStore('jobData', { keyPath: 'jobId' }).createIndex('by-lastUsedAt', 'lastUsedAt');
+  const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+  outbox.createIndex('by-jobId', 'jobId');
+  outbox.createIndex('by-opId', 'opId', { unique: true });
+  db.createObjectStore('deadLetters', { keyPath: 'opId' }).createIndex('by-jobId', 'op.jobId');
+  db.createObjectStore('meta');
+}
+
 describe('migrations carry existing data over', () => {
   describe('D1: migration 0004 on rows the previous store wrote', () => {
     let mf: Miniflare;
@@ -121,19 +132,7 @@ describe('migrations carry existing data over', () => {
     /** A device database as version 1 of the app left it: two jobs, one edit and one delete waiting. */
     async function writeVersion1(factory: IDBFactory, now: number): Promise<void> {
       const request = factory.open('veo-sync', 1);
-      request.onupgradeneeded = () => {
-        const db = request.result;
-        const jobs = db.createObjectStore('jobs', { keyPath: 'jobId' });
-        jobs.createIndex('by-updatedAt', 'info.updatedAt');
-        const data = db.createObjectStore('jobData', { keyPath: 'jobId' });
-        data.createIndex('by-lastUsedAt', 'lastUsedAt');
-        const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
-        outbox.createIndex('by-jobId', 'jobId');
-        outbox.createIndex('by-opId', 'opId', { unique: true });
-        const dead = db.createObjectStore('deadLetters', { keyPath: 'opId' });
-        dead.createIndex('by-jobId', 'op.jobId');
-        db.createObjectStore('meta');
-      };
+      request.onupgradeneeded = () => createStores(request.result);
       const db = await new Promise<IDBDatabase>((resolve, reject) => {
         request.onsuccess = () => resolve(request.result);
         request.onerror = () => reject(request.error ?? new Error('open failed'));
@@ -179,25 +178,8 @@ describe('migrations carry existing data over', () => {
     it('version 2 to 3: each job record learns which version of its data is here, and its size', async () => {
       const factory = new IDBFactory();
       const request = factory.open('veo-sync', 2);
-      request.onupgradeneeded = () => {
-        const db = request.result;
-        db.createObjectStore('jobs', { keyPath: 'jobId' }).createIndex(
-          'by-updatedAt',
-          'info.updatedAt',
-        );
-        db.createObjectStore('jobData', { keyPath: 'jobId' }).createIndex(
-          'by-lastUsedAt',
-          'lastUsedAt',
-        );
-        const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
-        outbox.createIndex('by-jobId', 'jobId');
-        outbox.createIndex('by-opId', 'opId', { unique: true });
-        db.createObjectStore('deadLetters', { keyPath: 'opId' }).createIndex(
-          'by-jobId',
-          'op.jobId',
-        );
-        db.createObjectStore('meta');
-      };
+      // Versions 1 and 2 have the same stores; they differ in what the records hold.
+      request.onupgradeneeded = () => createStores(request.result);
       const raw = await new Promise<IDBDatabase>((resolve, reject) => {
         request.onsuccess = () => resolve(request.result);
         request.onerror = () => reject(request.error ?? new Error('open failed'));

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { Browser as PlaywrightBrowser, Page as PlaywrightPage } from 'playwright-core';
-import type { Browser as PuppeteerBrowser, Page as PuppeteerPage } from 'puppeteer-core';
+import type { Browser as PlaywrightBrowser } from 'playwright-core';
+import type { Browser as PuppeteerBrowser } from 'puppeteer-core';
+import { freePort } from './app-server';
 import { launchChromium } from './browser';
 
 /**
@@ -52,24 +52,34 @@ function callExpression(fn: (...args: never[]) => unknown, args: readonly unknow
   return `(${fn.toString()})(...${JSON.stringify(args)})`;
 }
 
-// --- Chromium ----------------------------------------------------------------------------------
+/** What Playwright's and Puppeteer's pages have alike: enough for an {@link EngineTab}. */
+interface ScriptablePage {
+  goto(url: string): Promise<unknown>;
+  reload(): Promise<unknown>;
+  evaluate(expression: string): Promise<unknown>;
+}
 
-async function launchPlaywrightChromium(): Promise<EngineSession> {
-  const browser: PlaywrightBrowser = await launchChromium();
-  const context = await browser.newContext();
-  const tab = (page: PlaywrightPage): EngineTab => ({
+function pageTab(page: ScriptablePage): EngineTab {
+  return {
     async goto(url) {
       await page.goto(url);
     },
     async reload() {
       await page.reload();
     },
-    evaluate: (fn, ...args) => page.evaluate(callExpression(fn, args)),
-  });
+    evaluate: async (fn, ...args) => (await page.evaluate(callExpression(fn, args))) as never,
+  };
+}
+
+// --- Chromium ----------------------------------------------------------------------------------
+
+async function launchPlaywrightChromium(): Promise<EngineSession> {
+  const browser: PlaywrightBrowser = await launchChromium();
+  const context = await browser.newContext();
   return {
     engine: 'chromium',
     version: browser.version(),
-    newTab: async () => tab(await context.newPage()),
+    newTab: async () => pageTab(await context.newPage()),
     close: () => browser.close(),
   };
 }
@@ -93,38 +103,15 @@ async function launchFirefox(): Promise<EngineSession> {
     },
   });
   const version = await browser.version();
-  const tab = (page: PuppeteerPage): EngineTab => ({
-    async goto(url) {
-      await page.goto(url);
-    },
-    async reload() {
-      await page.reload();
-    },
-    evaluate: (fn, ...args) => page.evaluate(callExpression(fn, args)) as never,
-  });
   return {
     engine: 'firefox',
     version,
-    newTab: async () => tab(await browser.newPage()),
+    newTab: async () => pageTab(await browser.newPage()),
     close: () => browser.close(),
   };
 }
 
 // --- WebKit ------------------------------------------------------------------------------------
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 async function launchWebKit(): Promise<EngineSession> {
   const port = await freePort();
