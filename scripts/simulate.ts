@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   // `--path P` (printed with a failure) replays just that schedule.
   const pathIndex = process.argv.indexOf('--path');
   const path = pathIndex >= 0 ? process.argv[pathIndex + 1] : undefined;
-  const d1 = await createTestD1();
+  const d1 = await createTestD1({ bridge: 'worker' });
   const durations: number[] = [];
   // The run in progress when a time limit interrupts the check: waited for before closing D1.
   let inFlight: Promise<unknown> = Promise.resolve();

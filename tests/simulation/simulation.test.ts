@@ -14,7 +14,7 @@ const SEED = Number(process.env.SIM_SEED ?? 20261201);
 describe('simulation: devices, tabs, faults and clocks', () => {
   let d1: TestD1;
   beforeAll(async () => {
-    d1 = await createTestD1();
+    d1 = await createTestD1({ bridge: 'worker' });
   });
   afterAll(async () => {
     await d1.dispose();
