@@ -329,8 +329,8 @@ describe('sync rules', () => {
         const result = await tab.client.drain({ force: true });
         delays.push(result.nextAttemptAt! - now);
       }
-      // random() is 0.5: half of 1 s, 2 s, 4 s, 8 s.
-      expect(delays).toEqual([500, 1000, 2000, 4000]);
+      // random() is 0.5: half of 100, 200, 400, 800 ms.
+      expect(delays).toEqual([50, 100, 200, 400]);
     });
 
     it('keeps the op on 401 and says that sign-in is needed', async () => {
