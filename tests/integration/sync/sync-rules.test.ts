@@ -18,8 +18,13 @@ describe('sync rules', () => {
   const { uniqueId } = harness;
 
   /** A tab that drains only when the test says so (the write path still enqueues). */
+  /** A tab whose drains the test runs by hand: nothing drains it behind the test's back. */
   function manualTab(device = createDevice(harness.server.origin)): Tab {
-    const tab = device.openTab({ delegateDrain: () => Promise.resolve(true) });
+    const tab = device.openTab({
+      delegateDrain: () => Promise.resolve(true),
+      // Retries after a failure come within 100 ms: the test decides when they happen.
+      timers: { setTimeout: () => undefined, clearTimeout: () => undefined },
+    });
     return harness.track(tab);
   }
 
