@@ -11,7 +11,12 @@ import {
 import { formatBytes } from '@/lib/veo/format';
 import { exportJob } from '@/lib/veo/job-file';
 
-const SYNC_LABEL = { synced: 'Synced', pending: 'Waiting to sync', failed: 'Not synced' } as const;
+const SYNC_LABEL = {
+  synced: 'Synced',
+  pending: 'Waiting to sync',
+  failed: 'Not synced',
+  saving: 'Saving…',
+} as const;
 
 /** Whether the job opens without the network, and which version would open. */
 const OFFLINE_LABEL = {

@@ -5,16 +5,14 @@
  * not. It reads only through the cache facade, so it renders from IndexedDB at once, online or
  * not, and updates itself when any tab, the service worker or a pull changes something.
  */
-import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { CachedVeoJob } from '@/lib/shared/job-schema';
 import { generateSampleJobInput } from '@/lib/shared/sample-job';
 import {
   clearAllJobs,
-  getCachedJobList,
-  getSyncClient,
+  getJobList,
   isJobPending,
   setCachedJob,
-  subscribe,
   syncStatus,
   type JobListItem,
 } from '@/lib/veo/cache';
@@ -23,13 +21,22 @@ import { JobRow } from './JobRow';
 import { JobView } from './JobView';
 import { SyncStatusBar } from './SyncStatusBar';
 
+// The device's list is read while React hydrates the page (this module is evaluated first), so
+// it is on screen in the first render after hydration, not one IndexedDB round trip later.
+if (typeof window !== 'undefined') getJobList();
+
+const subscribeToJobs = (onChange: () => void) => getJobList().subscribe(onChange);
+const currentJobs = () => getJobList().get();
+// Prerendered (and hydrated) as "Loading": the list is the device's, never the server's.
+const noJobsYet = () => null;
+
 interface Deleted {
   readonly job: JobListItem;
   readonly content: CachedVeoJob | null;
 }
 
 export function VeoHistoryPanel() {
-  const [jobs, setJobs] = useState<JobListItem[] | null>(null);
+  const jobs = useSyncExternalStore(subscribeToJobs, currentJobs, noJobsYet);
   const [open, setOpen] = useState<CachedVeoJob | null>(null);
   const [busy, setBusy] = useState<'sample' | 'import' | 'clear' | 'undo' | null>(null);
   const [toolbarError, setToolbarError] = useState<string | null>(null);
@@ -43,20 +50,15 @@ export function VeoHistoryPanel() {
     () => false,
   );
 
-  const refresh = useCallback(async () => {
-    const list = await getCachedJobList();
-    setJobs(list);
-    // Signed out on this device: the open job goes off the screen with the list.
-    if (syncStatus.get().signedOut) setOpen(null);
-  }, []);
-
   useEffect(() => {
     // The first effect runs right after hydration: a mark for measuring what follows it.
     performance.mark('veo:hydrated');
-    getSyncClient();
-    void refresh();
-    return subscribe(() => void refresh());
-  }, [refresh]);
+  }, []);
+
+  // Signed out on this device: the open job goes off the screen with the list.
+  useEffect(() => {
+    if (signedOut) setOpen(null);
+  }, [signedOut, jobs]);
 
   // Undo stays offered while the delete is still waiting in the outbox.
   useEffect(() => {

@@ -13,7 +13,7 @@ import {
   type ClockState,
   type Version,
 } from '@/lib/shared/version';
-import { dataSize, probeBlobStorage, refuseBlobs, type StoredData } from './stored-data';
+import { dataSize, probeBlobStorage, probeBlobStorageOf, type StoredData } from './stored-data';
 
 export const DB_NAME = 'veo-sync';
 export const DB_VERSION = 3;
@@ -182,10 +182,20 @@ export async function openVeoDb(factory: IDBFactory, name: string = DB_NAME): Pr
     const db = wrap(request.result) as unknown as VeoDb;
     upgrade(db, event.oldVersion, request.transaction!);
   });
-  const db = (await wrap(request)) as unknown as VeoDb;
-  // Blobs or ArrayBuffers for job data: asked of the engine once per database.
+  await wrap(request);
+  return adoptVeoDb(request.result);
+}
+
+/**
+ * Takes over a connection opened at the current version (by openVeoDb, or by the page's early
+ * read before the app's code had loaded: lib/client/early-list.ts).
+ */
+export function adoptVeoDb(connection: IDBDatabase): VeoDb {
+  const db = wrap(connection) as unknown as VeoDb;
+  // Blobs or ArrayBuffers for job data: asked of the engine once per database, while the first
+  // reads go on (only writes of job data wait for the answer).
   const probe = (blob: Blob) => ({ jobId: '\u0000blob-probe', blob });
-  if (!(await probeBlobStorage(request.result, 'jobData', probe))) refuseBlobs(db);
+  probeBlobStorageOf(db, probeBlobStorage(connection, 'jobData', probe));
   // A newer version of the app wants to upgrade: close so it can. `close()` fires no event of its
   // own, so say so: the sync client opens the database again on next use.
   db.addEventListener('versionchange', () => {

@@ -5,6 +5,7 @@
  * transports, so each carries an id and is delivered once.
  */
 import type { JobId } from '@/lib/shared/job-schema';
+import type { JobListItem } from './replica';
 
 export type ChangeSource = 'local' | 'pull' | 'drain';
 
@@ -16,6 +17,12 @@ export interface JobsChangedEvent {
   /** Every job may have changed (clear-all, full resync). */
   readonly all: boolean;
   readonly source: ChangeSource;
+  /**
+   * Saves that have begun and are not committed yet, as the list shows them (`syncState:
+   * 'saving'`). An event for the same job without `saving` follows when the save has committed or
+   * failed: read the job again then.
+   */
+  readonly saving?: readonly JobListItem[];
 }
 
 export type JobsChangedListener = (event: JobsChangedEvent) => void;
@@ -60,7 +67,12 @@ export function isJobsChangedEvent(value: unknown): value is JobsChangedEvent {
 
 export interface ChangeNotifier {
   /** Announces a change here and in every other context. */
-  publish(change: { jobIds: readonly JobId[]; all?: boolean; source: ChangeSource }): void;
+  publish(change: {
+    jobIds: readonly JobId[];
+    all?: boolean;
+    source: ChangeSource;
+    saving?: readonly JobListItem[];
+  }): void;
   subscribe(listener: JobsChangedListener): () => void;
   /** Adds a transport later (the service worker's, once it controls the page). */
   addTransport(transport: ChangeTransport): () => void;
@@ -91,6 +103,7 @@ export function createChangeNotifier(transports: readonly ChangeTransport[] = []
         jobIds: [...change.jobIds],
         all: change.all ?? false,
         source: change.source,
+        ...(change.saving ? { saving: change.saving } : {}),
       };
       deliver(event);
       for (const transport of active) transport.post(event);

@@ -16,8 +16,10 @@ import {
 import {
   CLEAR_ALL_KEY,
   hasCurrentData,
+  type DeadLetter,
   type JobBlobEncoding,
   type JobRecord,
+  type OutboxOp,
   type SyncMeta,
   type VeoDb,
   type VeoSyncDB,
@@ -39,7 +41,12 @@ export type JobSyncState =
   /** A write or delete is waiting in the outbox. */
   | 'pending'
   /** The server refused the last write for good; see the dead letters. */
-  | 'failed';
+  | 'failed'
+  /**
+   * Being written to this device at this moment: what other tabs are shown of a save before its
+   * bytes are stored (they read the job again when the save has committed, or failed).
+   */
+  | 'saving';
 
 export interface JobListItem extends CachedVeoJobInfo {
   readonly syncState: JobSyncState;
@@ -183,62 +190,89 @@ export function liveInfo(record: JobRecord | undefined): CachedVeoJobInfo | unde
 
 // --- local writes --------------------------------------------------------------------------------
 
+/** A save's job, made from what the device holds of it when the save's transaction reads it. */
+export type JobStamp = (previous: CachedVeoJobInfo | undefined) => Omit<CachedVeoJob, 'version'>;
+
+/** What a save tells its caller while its transaction runs. */
+export interface SaveHooks {
+  /**
+   * The job's info, version included, as soon as it is issued: before its data is stored or
+   * anything committed (other tabs can be shown the save while its bytes are written).
+   */
+  readonly onStamped?: (info: CachedVeoJobInfo) => void;
+  /** How many ops the outbox holds with this one, as the save commits them. */
+  readonly onQueued?: (pending: number) => void;
+}
+
 /**
  * Saves a job and its upsert op in one transaction (sync rule 1: when this resolves, the job is
- * durable on the device, whatever the network). The version is issued inside that transaction;
- * the data is stored as JSON (a Blob, or an ArrayBuffer where the engine refuses Blobs);
- * compression happens later, in the drain. Resolves with the job's info as stored (its version
- * included).
+ * durable on the device, whatever the network). The job's record is read and the version issued
+ * inside that transaction, in one round trip; the data is stored as JSON (a Blob, or an
+ * ArrayBuffer where the engine refuses Blobs); compression happens later, in the drain. Resolves
+ * with the job's info as stored (its version included).
  */
 export async function saveJobLocally(
   db: VeoDb,
-  job: Omit<CachedVeoJob, 'version'>,
+  job: Omit<CachedVeoJob, 'version'> | { jobId: JobId; stamp: JobStamp },
   opId: string,
   now: number,
+  hooks: SaveHooks = {},
 ): Promise<CachedVeoJobInfo> {
+  const jobId = job.jobId;
+  const stamp: JobStamp = 'stamp' in job ? job.stamp : () => job;
   let size = 0;
   let saved: CachedVeoJobInfo | undefined;
+  let pending = 0;
+  let stamped = false;
   await withEviction(
     db,
     () => size,
     async () => {
       const tx = db.transaction(WRITE_STORES, 'readwrite');
       const write = async () => {
-        const version = await issueVersion(tx, now);
-        const record = await tx.objectStore('jobs').get(job.jobId);
-        const full: CachedVeoJob = { ...job, version };
+        const [version, record] = await Promise.all([
+          issueVersion(tx, now),
+          tx.objectStore('jobs').get(jobId),
+        ]);
+        const full: CachedVeoJob = { ...stamp(record?.info), jobId, version };
+        const { data: _data, ...info } = full;
+        if (!stamped) {
+          stamped = true;
+          hooks.onStamped?.(info);
+        }
         // Stringified here, inside the transaction: the bytes hold exactly this version.
         const stored = storedFromText(db, jobToJson(full));
         size = dataSize(stored);
-        const { data: _data, ...info } = full;
         await tx.objectStore('jobs').put({
-          jobId: job.jobId,
+          jobId,
           info,
           ...(record?.deletedUpTo ? { deletedUpTo: record.deletedUpTo } : {}),
           stored: { version, bytes: size },
         });
         await tx.objectStore('jobData').put({
           ...stored,
-          jobId: job.jobId,
+          jobId,
           version,
           encoding: 'job-json',
           lastUsedAt: now,
         });
         await enqueueOp(tx, {
           kind: 'upsert',
-          jobId: job.jobId,
+          jobId,
           version,
           opId,
           enqueuedAt: now,
           attempts: 0,
           nextAttemptAt: now,
         });
+        pending = await tx.objectStore('outbox').count();
         saved = info;
       };
       await committed(tx, [write()]);
     },
   );
   if (!saved) throw new Error('saveJobLocally: the write did not run');
+  hooks.onQueued?.(pending);
   return saved;
 }
 
@@ -320,14 +354,36 @@ export async function clearJobsLocally(
   return ids;
 }
 
-/** The history list, newest first, with each job's sync state. Reads IndexedDB only. */
-export async function listJobsLocally(db: VeoDb, now: number): Promise<JobListItem[]> {
-  const tx = db.transaction(['jobs', 'outbox', 'deadLetters']);
-  const [records, ops, letters] = await Promise.all([
+/** What the history list is made of, as one read-only transaction finds it. */
+export interface ListRecords {
+  /** Every job record, oldest `updatedAt` first (the index's order). */
+  readonly records: readonly JobRecord[];
+  readonly ops: readonly OutboxOp[];
+  readonly letters: readonly DeadLetter[];
+  readonly meta: SyncMeta | undefined;
+}
+
+/** Reads what the list is made of, in one transaction (one round trip). */
+export async function readListRecords(db: VeoDb): Promise<ListRecords> {
+  const tx = db.transaction(['jobs', 'outbox', 'deadLetters', 'meta']);
+  const [records, ops, letters, meta] = await Promise.all([
     tx.objectStore('jobs').index('by-updatedAt').getAll(),
     tx.objectStore('outbox').getAll(),
     tx.objectStore('deadLetters').getAll(),
+    tx.objectStore('meta').get('sync'),
   ]);
+  return { records, ops, letters, meta };
+}
+
+/**
+ * Every live job, newest first, with its sync state: what the history shows. Nothing while the
+ * user is signed out on this device (the jobs stay, locked).
+ */
+export function listItems(
+  { records, ops, letters, meta }: ListRecords,
+  now: number,
+): JobListItem[] {
+  if (meta?.signedOutAt !== undefined) return [];
   const pending = new Set(ops.map((op) => op.jobId));
   const failed = new Map(letters.map((l) => [l.op.jobId, l.error.message]));
   return records

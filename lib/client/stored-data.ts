@@ -4,7 +4,8 @@
  * (Safari's private browsing, and every WebDriver session) and, now and then, in a normal one:
  * the put fails with `UnknownError: Error preparing Blob/File data to be stored in object store`
  * and its transaction aborts. Which form a database takes is decided once, by a probe when it
- * opens, and again whenever a write fails that way; reads accept both forms, always.
+ * opens (writes of job data wait for its answer, reads do not), and again whenever a write fails
+ * that way; reads accept both forms, always.
  */
 /** A job's bytes as a `jobData` record holds them: exactly one of the two fields. */
 export type StoredData =
@@ -13,6 +14,19 @@ export type StoredData =
 
 /** Databases (connections) known to refuse Blobs. */
 const blobless = new WeakSet<object>();
+/** Each connection's probe while it runs: writes of job data wait for it. */
+const probes = new WeakMap<object, Promise<void>>();
+
+/** Records the probe of `db` (probeBlobStorage): refused, and `db` gets ArrayBuffers. */
+export function probeBlobStorageOf(db: object, accepted: Promise<boolean>): void {
+  probes.set(
+    db,
+    accepted.then((ok) => {
+      if (!ok) refuseBlobs(db);
+      probes.delete(db);
+    }),
+  );
+}
 
 /** Whether data written to `db` should be Blobs. */
 export function storesBlobs(db: object): boolean {
@@ -97,6 +111,7 @@ export function isBlobRefusal(error: unknown): boolean {
  * `write` must choose the form when it runs (storedFromText/storedFromBlob), not before.
  */
 export async function withStoredDataFallback<T>(db: object, write: () => Promise<T>): Promise<T> {
+  await probes.get(db);
   try {
     return await write();
   } catch (error) {

@@ -24,6 +24,7 @@ import {
 } from './api-client';
 import {
   hasCurrentData,
+  adoptVeoDb,
   openVeoDb,
   type DeadLetter,
   type JobRecord,
@@ -40,7 +41,8 @@ import { pullChanges, type PullResult } from './pull';
 import {
   clearJobsLocally,
   deleteJobLocally,
-  listJobsLocally,
+  listItems,
+  readListRecords,
   committed,
   liveInfo,
   mergeTombstone,
@@ -63,6 +65,11 @@ export const SIGNED_OUT_MESSAGE =
 
 export interface SyncClientOptions {
   readonly indexedDB: IDBFactory;
+  /**
+   * A connection to the database already open at the current version, to use first (the page's
+   * early read, lib/client/early-list.ts); undefined when there is none to take over.
+   */
+  readonly connection?: Promise<IDBDatabase | undefined>;
   readonly fetch: typeof fetch;
   /** Origin of the API; '' (the default) for the page's own. */
   readonly baseUrl?: string;
@@ -222,8 +229,15 @@ export function createSyncClient(options: SyncClientOptions) {
   const closing = new AbortController();
 
   let dbPromise: Promise<VeoDb> | undefined;
+  /** Taken over once: after a close, the database is opened again as usual. */
+  let earlyConnection = options.connection;
+  const openDb = async (): Promise<VeoDb> => {
+    const early = await earlyConnection?.catch(() => undefined);
+    earlyConnection = undefined;
+    return early ? adoptVeoDb(early) : openVeoDb(options.indexedDB, options.dbName);
+  };
   const db = (): Promise<VeoDb> =>
-    (dbPromise ??= openVeoDb(options.indexedDB, options.dbName).then(
+    (dbPromise ??= openDb().then(
       (opened) => {
         // Closed for a newer version of the app (see openVeoDb): open again on next use.
         opened.addEventListener('close', () => (dbPromise = undefined));
@@ -347,7 +361,10 @@ export function createSyncClient(options: SyncClientOptions) {
   }
 
   // Another context changed something: our status (pending count, last sync) may be stale.
-  notifier.subscribe(() => void refreshStatus().catch(reportError));
+  // A save that has begun changes nothing of the status until it commits (its next event).
+  notifier.subscribe((event) => {
+    if (!event.saving) void refreshStatus().catch(reportError);
+  });
 
   // --- drain and pull, one at a time across every context (rule 7) --------------------------
   const timers = options.timers ?? {
@@ -578,10 +595,16 @@ export function createSyncClient(options: SyncClientOptions) {
    * it. A hand-off to the service worker (a Background Sync registration) is awaited — a tab
    * closed right after a save must still leave a trigger behind; draining here is not.
    */
-  async function afterLocalWrite(jobIds: readonly JobId[], all = false): Promise<void> {
+  async function afterLocalWrite(
+    jobIds: readonly JobId[],
+    all = false,
+    { statusKnown = false } = {},
+  ): Promise<void> {
     notifier.publish({ jobIds, all, source: 'local' });
-    // When a save resolves, the status already counts it (one small read).
-    await refreshStatus().catch(reportError);
+    // When a change resolves, the status already counts it (one small read, unless the change's
+    // own transaction counted the outbox).
+    if (statusKnown) void refreshStatus().catch(reportError);
+    else await refreshStatus().catch(reportError);
     const delegated = options.delegateDrain
       ? await options.delegateDrain().catch(() => false)
       : false;
@@ -736,8 +759,7 @@ export function createSyncClient(options: SyncClientOptions) {
     async listJobs(): Promise<JobListItem[]> {
       const d = await tryDb();
       if (!d) return listFromServer();
-      if ((await readMeta())?.signedOutAt !== undefined) return [];
-      return listJobsLocally(d, now());
+      return listItems(await readListRecords(d), now());
     },
 
     /**
@@ -795,45 +817,67 @@ export function createSyncClient(options: SyncClientOptions) {
       if (!parsed.success) throw new InvalidJobError(parsed.error.issues);
       const opId = options.opId ?? crypto.randomUUID();
       const at = now();
+      const { version: _ignored, ...fields } = parsed.data;
+      const jobId = fields.jobId;
+      /** The job as saved, after `previous` (what the device holds of it). */
+      const stamp = (previous: CachedVeoJobInfo | undefined): Omit<CachedVeoJob, 'version'> => {
+        // `updatedAt` is what people are shown; who wins is the version the save is given.
+        const updatedAt = Math.max(
+          parsed.data.updatedAt ?? 0,
+          at,
+          previous ? previous.updatedAt + 1 : 0,
+        );
+        return {
+          ...fields,
+          createdAt: parsed.data.createdAt ?? previous?.createdAt ?? new Date(at).toISOString(),
+          updatedAt,
+          // An expiry from an older copy of the job (a re-save, an old export) would make the new
+          // save vanish at once: only a future expiry shortens the lifetime.
+          expiresAt: Math.min(
+            parsed.data.expiresAt !== undefined && parsed.data.expiresAt > updatedAt
+              ? parsed.data.expiresAt
+              : Infinity,
+            updatedAt + DEFAULT_JOB_TTL_MS,
+          ),
+        };
+      };
       let d: VeoDb | undefined;
-      let previous: CachedVeoJobInfo | undefined;
       let unavailable: unknown;
       try {
         d = await tryDb();
         if (!d) unavailable = new Error(unavailableReason);
-        previous = (await d?.get('jobs', parsed.data.jobId))?.info;
       } catch (error) {
         unavailable = error;
       }
-      // `updatedAt` is what people are shown; who wins is the version the save is given.
-      const updatedAt = Math.max(
-        parsed.data.updatedAt ?? 0,
-        at,
-        previous ? previous.updatedAt + 1 : 0,
-      );
-      const { version: _ignored, ...fields } = parsed.data;
-      const job: Omit<CachedVeoJob, 'version'> = {
-        ...fields,
-        createdAt: parsed.data.createdAt ?? previous?.createdAt ?? new Date(at).toISOString(),
-        updatedAt,
-        // An expiry from an older copy of the job (a re-save, an old export) would make the new
-        // save vanish at once: only a future expiry shortens the lifetime.
-        expiresAt: Math.min(
-          parsed.data.expiresAt !== undefined && parsed.data.expiresAt > updatedAt
-            ? parsed.data.expiresAt
-            : Infinity,
-          updatedAt + DEFAULT_JOB_TTL_MS,
-        ),
-      };
-      if (!d) return saveToServerOnly(job, previous, opId, unavailable);
+      if (!d) return saveToServerOnly(stamp(undefined), undefined, opId, unavailable);
       let info: CachedVeoJobInfo;
+      let announced = false;
+      let pending = status.pending;
       try {
-        info = await saveJobLocally(d, job, opId, at);
+        info = await saveJobLocally(d, { jobId, stamp }, opId, at, {
+          // Every tab (this one too) shows the save now, while its bytes are written.
+          onStamped: (stamped) => {
+            announced = true;
+            notifier.publish({
+              jobIds: [jobId],
+              source: 'local',
+              saving: [
+                { ...stamped, syncState: 'saving', availableOffline: true, onDevice: 'current' },
+              ],
+            });
+          },
+          onQueued: (count) => (pending = count),
+        });
       } catch (error) {
-        return saveToServerOnly(job, previous, opId, error);
+        // Tabs that were shown the save read the job again: it is not on this device.
+        if (announced) notifier.publish({ jobIds: [jobId], source: 'local' });
+        const previous = (await d.get('jobs', jobId).catch(() => undefined))?.info;
+        return saveToServerOnly(stamp(previous), previous, opId, error);
       }
       setStorageProblem(null);
-      await afterLocalWrite([job.jobId]);
+      // The save resolves with the status counting it; the rest of the status follows.
+      publishStatus({ ...status, pending });
+      await afterLocalWrite([jobId], false, { statusKnown: true });
       return info;
     },
 

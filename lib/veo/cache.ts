@@ -8,6 +8,9 @@
 import type { CachedVeoJob, CachedVeoJobInfo, JobId } from '@/lib/shared/job-schema';
 import { broadcastChannelTransport, type JobsChangedListener } from '@/lib/client/notifier';
 import type { DownloadProgress } from '@/lib/client/api-client';
+import { takeEarlyRead, type EarlyRead } from '@/lib/client/early-list';
+import { createJobList, type JobList } from '@/lib/client/job-list';
+import { listItems } from '@/lib/client/replica';
 import type { JobListItem } from '@/lib/client/replica';
 import {
   createSyncClient,
@@ -39,6 +42,8 @@ export class JobUnavailableError extends Error {
 
 let client: SyncClient | undefined;
 let stopTriggers: (() => void) | undefined;
+/** The history page's early read of the device (lib/client/early-list.ts), until it is used. */
+let earlyRead: Promise<EarlyRead | undefined> | undefined;
 
 /**
  * The page's sync client, made on first use with the browser's IndexedDB, fetch, Web Locks and
@@ -48,8 +53,14 @@ let stopTriggers: (() => void) | undefined;
 export function getSyncClient(): SyncClient {
   if (!client) {
     const transport = broadcastChannelTransport();
+    earlyRead = takeEarlyRead();
     client = createSyncClient({
       indexedDB: globalThis.indexedDB,
+      ...(earlyRead && {
+        connection: earlyRead.then((early) =>
+          early && !early.closed ? early.connection : undefined,
+        ),
+      }),
       fetch: globalThis.fetch.bind(globalThis),
       transports: transport ? [transport] : [],
       delegateDrain: delegateDrainToServiceWorker,
@@ -123,6 +134,26 @@ export function deleteCachedJob(jobId: JobId): Promise<void> {
 /** Clears every job that exists now, on every device. */
 export function clearAllJobs(): Promise<void> {
   return getSyncClient().clearAll();
+}
+
+let jobList: { client: SyncClient; list: JobList } | undefined;
+
+/**
+ * The history list as the page shows it (lib/client/job-list.ts): read from the device, kept up
+ * to date with every change, saves shown as they begin. Made on first use, reading at once: call
+ * it early (while the page hydrates) and the list is there when the page first renders.
+ */
+export function getJobList(): JobList {
+  const current = getSyncClient();
+  if (jobList?.client !== current) {
+    jobList?.list.close();
+    const initial = earlyRead?.then((early) =>
+      early?.records && !early.closed ? listItems(early.records, Date.now()) : undefined,
+    );
+    earlyRead = undefined;
+    jobList = { client: current, list: createJobList(current, initial ? { initial } : {}) };
+  }
+  return jobList.list;
 }
 
 /** Calls `listener` once for every change, made here, in another tab, or pulled from the server. */

@@ -484,12 +484,13 @@ describe('sync rules', () => {
       const two = manualTab(device);
       const id = uniqueId('announce');
       await one.client.saveJob(job(id));
-      await vi.waitFor(() =>
-        expect(two.events.filter((e) => e.jobIds.includes(id))).toHaveLength(1),
-      );
-      expect(one.events.filter((e) => e.jobIds.includes(id) && e.source === 'local')).toHaveLength(
-        1,
-      );
+      // A save is announced twice: as it begins (the row it will be) and once it has committed.
+      const announced = (tab: Tab) =>
+        tab.events
+          .filter((e) => e.jobIds.includes(id) && e.source === 'local')
+          .map((e) => (e.saving ? e.saving.map((item) => item.syncState) : 'committed'));
+      await vi.waitFor(() => expect(announced(two)).toEqual([['saving'], 'committed']));
+      expect(announced(one)).toEqual([['saving'], 'committed']);
 
       const elsewhere = manualTab();
       const remote = uniqueId('remote');
