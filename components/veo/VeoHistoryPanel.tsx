@@ -5,7 +5,7 @@
  * not. It reads only through the cache facade, so it renders from IndexedDB at once, online or
  * not, and updates itself when any tab, the service worker or a pull changes something.
  */
-import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { CachedVeoJob } from '@/lib/shared/job-schema';
 import { generateSampleJobInput } from '@/lib/shared/sample-job';
 import {
@@ -25,10 +25,20 @@ import { SyncStatusBar } from './SyncStatusBar';
 // it is on screen in the first render after hydration, not one IndexedDB round trip later.
 if (typeof window !== 'undefined') getJobList();
 
-const subscribeToJobs = (onChange: () => void) => getJobList().subscribe(onChange);
-const currentJobs = () => getJobList().get();
-// Prerendered (and hydrated) as "Loading": the list is the device's, never the server's.
-const noJobsYet = () => null;
+/**
+ * The device's list, kept up to date. Taken in a layout effect: right after hydration, before the
+ * browser paints, so the first frame after hydration shows the jobs (the prerendered page says
+ * "Loading": the list is the device's, never the server's).
+ */
+function useJobList(): readonly JobListItem[] | null {
+  const [jobs, setJobs] = useState<readonly JobListItem[] | null>(null);
+  useLayoutEffect(() => {
+    const list = getJobList();
+    setJobs(list.get());
+    return list.subscribe(() => setJobs(list.get()));
+  }, []);
+  return jobs;
+}
 
 interface Deleted {
   readonly job: JobListItem;
@@ -36,7 +46,7 @@ interface Deleted {
 }
 
 export function VeoHistoryPanel() {
-  const jobs = useSyncExternalStore(subscribeToJobs, currentJobs, noJobsYet);
+  const jobs = useJobList();
   const [open, setOpen] = useState<CachedVeoJob | null>(null);
   const [busy, setBusy] = useState<'sample' | 'import' | 'clear' | 'undo' | null>(null);
   const [toolbarError, setToolbarError] = useState<string | null>(null);
