@@ -8,7 +8,7 @@ import {
   getCachedJob,
   type JobListItem,
 } from '@/lib/veo/cache';
-import { formatBytes } from '@/lib/veo/format';
+import { formatBytes, formatTime } from '@/lib/veo/format';
 import { exportJob } from '@/lib/veo/job-file';
 
 const SYNC_LABEL = {
@@ -24,9 +24,6 @@ const OFFLINE_LABEL = {
   older: 'Older version on this device (the newest is on its way)',
   none: 'Not on this device yet',
 } as const;
-
-const formatTime = (ms: number) =>
-  new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 function download(name: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);

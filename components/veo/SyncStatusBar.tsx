@@ -3,7 +3,7 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { sessionStatusSchema, type SessionStatus } from '@/lib/shared/api-types';
 import { getSyncClient, syncNow, syncStatus, type SyncStatus } from '@/lib/veo/cache';
-import { formatBytes } from '@/lib/veo/format';
+import { formatBytes, formatTime } from '@/lib/veo/format';
 import { activateUpdate, serviceWorkerState } from '@/lib/veo/service-worker';
 import { InstallButton } from './InstallButton';
 
@@ -23,7 +23,7 @@ export function timeAgo(ms: number | null, now: number): string {
   if (seconds < 60) return `${seconds} s ago`;
   const minutes = Math.round(seconds / 60);
   if (minutes < 60) return `${minutes} min ago`;
-  return new Date(ms).toLocaleString();
+  return formatTime(ms);
 }
 
 /**
