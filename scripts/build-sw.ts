@@ -78,6 +78,18 @@ async function main(): Promise<void> {
     minify: !dev,
     sourcemap: dev ? 'inline' : false,
     tsconfig: path.join(root, 'sw', 'tsconfig.json'),
+    // The page's components, rendered to HTML by the worker (sw/job-list-html.d.ts).
+    jsx: 'automatic',
+    plugins: [
+      {
+        name: 'veo-job-list-html',
+        setup(esbuild) {
+          esbuild.onResolve({ filter: /^veo:job-list-html$/ }, () => ({
+            path: path.join(root, 'components', 'veo', 'job-list-html.tsx'),
+          }));
+        },
+      },
+    ],
     define: {
       'self.__WB_MANIFEST': JSON.stringify(manifest),
       'process.env.NODE_ENV': JSON.stringify(dev ? 'development' : 'production'),

@@ -27,6 +27,8 @@ import {
 } from '@/lib/client/notifier';
 import { createSyncClient } from '@/lib/client/sync-client';
 import { isPageToWorkerMessage, SYNC_TAG } from '@/lib/client/sw-protocol';
+import { jobListHtml } from 'veo:job-list-html';
+import { LOADING_ROWS, splitAtRows } from '@/lib/veo/early-rows';
 import { createApiFallback, isApiRequest } from './api-fallback';
 import { workerEnvironment } from './worker-environment';
 
@@ -39,6 +41,51 @@ const NAVIGATION_TIMEOUT_MS = 3_000;
 const SHELL_URL = '/veo';
 
 // --- app shell ----------------------------------------------------------------------------------
+
+/** How long the history page may wait for the device's rows before it is served without them. */
+const ROWS_WAIT_MS = 150;
+
+// The history page, served from the precache with the device's rows already in its HTML
+// (lib/veo/early-rows.ts): the first frame shows the jobs, before any of the app's code has run.
+// Registered before the precache's own route, which serves every other precached URL.
+registerRoute(
+  ({ request, url }) => request.mode === 'navigate' && url.pathname === SHELL_URL,
+  async ({ request }) => (await historyPage()) ?? fetch(request),
+);
+
+async function historyPage(): Promise<Response | undefined> {
+  const page = await matchPrecache(SHELL_URL);
+  if (!page) return undefined;
+  const html = await page.text();
+  const [before, after] = splitAtRows(html);
+  if (after === undefined) return new Response(html, { headers: page.headers });
+  // The page up to its rows goes out at once (the browser fetches the styles and scripts it
+  // names meanwhile); the rows follow as soon as the device has been read.
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      controller.enqueue(encoder.encode(before));
+      controller.enqueue(encoder.encode(await deviceRows()));
+      controller.enqueue(encoder.encode(after));
+      controller.close();
+    },
+  });
+  return new Response(body, { headers: page.headers });
+}
+
+/** The device's rows as HTML, or the page's own "Loading" when there are none or they are slow. */
+async function deviceRows(): Promise<string> {
+  try {
+    const jobs = await Promise.race([
+      client.listJobs({ localOnly: true }),
+      new Promise<undefined>((resolve) => setTimeout(resolve, ROWS_WAIT_MS)),
+    ]);
+    if (jobs?.length) return jobListHtml(jobs);
+  } catch (error) {
+    console.error('[veo-sync] the history page is served without its rows', error);
+  }
+  return LOADING_ROWS;
+}
 
 // The manifest is injected at build time (scripts/build-sw.ts): Next's hashed assets and the
 // prerendered pages, revisioned by build id.

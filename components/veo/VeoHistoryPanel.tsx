@@ -16,8 +16,9 @@ import {
   syncStatus,
   type JobListItem,
 } from '@/lib/veo/cache';
+import { LOADING_ROWS_HTML } from '@/lib/veo/early-rows';
 import { readJobFile } from '@/lib/veo/job-file';
-import { JobRow } from './JobRow';
+import { JobList } from './JobList';
 import { JobView } from './JobView';
 import { SyncStatusBar } from './SyncStatusBar';
 
@@ -193,9 +194,16 @@ export function VeoHistoryPanel() {
 
       <div className={open ? 'layout with-view' : 'layout'}>
         {jobs === null ? (
-          <p aria-busy="true" className="muted">
-            Loading your jobs…
-          </p>
+          // Until the device's list is read: "Loading", or the rows the service worker put into
+          // the page it served (lib/veo/early-rows.ts). React does not hydrate the inside of an
+          // element set with dangerouslySetInnerHTML, so they stay until the live list replaces
+          // them; inert meanwhile, as their buttons do nothing yet.
+          <div
+            className="early-rows"
+            inert
+            suppressHydrationWarning
+            dangerouslySetInnerHTML={{ __html: LOADING_ROWS_HTML }}
+          />
         ) : signedOut ? (
           <div className="empty" data-testid="signed-out">
             <h2>Signed out on this device</h2>
@@ -220,20 +228,15 @@ export function VeoHistoryPanel() {
             </p>
           </div>
         ) : (
-          <ul className="job-list" aria-label="Your jobs, newest first">
-            {jobs.map((job) => (
-              <JobRow
-                key={job.jobId}
-                job={job}
-                onOpen={setOpen}
-                onDeleted={(gone, content) => {
-                  setDeleted({ job: gone, content });
-                  setNotice(null);
-                  if (open?.jobId === gone.jobId) setOpen(null);
-                }}
-              />
-            ))}
-          </ul>
+          <JobList
+            jobs={jobs}
+            onOpen={setOpen}
+            onDeleted={(gone, content) => {
+              setDeleted({ job: gone, content });
+              setNotice(null);
+              if (open?.jobId === gone.jobId) setOpen(null);
+            }}
+          />
         )}
         {open ? <JobView job={open} onClose={() => setOpen(null)} /> : null}
       </div>

@@ -755,10 +755,13 @@ export function createSyncClient(options: SyncClientOptions) {
 
   // --- the public surface -------------------------------------------------------------------
   return {
-    /** The history list, newest first, from the device only: never waits on the network. */
-    async listJobs(): Promise<JobListItem[]> {
+    /**
+     * The history list, newest first, from the device only: never waits on the network. Where
+     * IndexedDB cannot be opened it comes from the server, unless `localOnly` (then it is empty).
+     */
+    async listJobs(options: { localOnly?: boolean } = {}): Promise<JobListItem[]> {
       const d = await tryDb();
-      if (!d) return listFromServer();
+      if (!d) return options.localOnly ? [] : listFromServer();
       return listItems(await readListRecords(d), now());
     },
 

@@ -62,7 +62,10 @@ describe('history page', () => {
       .click();
     await page.getByRole('button', { name: 'Undo' }).click();
     await byId(page, id).waitFor();
-    expect(await byId(page, id).getByTestId('sync-state').textContent()).toBe('Waiting to sync');
+    // Shown as "Saving…" while the restore is being written, then waiting for the network.
+    await expect
+      .poll(() => byId(page, id).getByTestId('sync-state').textContent())
+      .toBe('Waiting to sync');
   });
 
   it('clears all jobs after confirmation', async () => {
@@ -112,7 +115,7 @@ describe('history page', () => {
     await page.context().setOffline(true);
     const title = await addSample(page);
     const added = byId(page, title);
-    expect(await added.getByTestId('sync-state').textContent()).toBe('Waiting to sync');
+    await expect.poll(() => added.getByTestId('sync-state').textContent()).toBe('Waiting to sync');
     await expect
       .poll(() => page.getByTestId('sync-status').textContent())
       .toMatch(/Offline · 1 change waiting to sync/);

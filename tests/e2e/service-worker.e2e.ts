@@ -74,8 +74,33 @@ describe('service worker', () => {
     await save(page, id);
     await page.locator(`[data-job-id="${id}"]`).waitFor();
     await context.setOffline(true);
+    const hydrationErrors: string[] = [];
+    page.on('console', (message) => {
+      if (/hydrat|did not match/i.test(message.text())) hydrationErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => hydrationErrors.push(error.message));
+    // Where the row first came from: the HTML the worker served (the document still loading,
+    // none of the app's code run yet) or the app's own render.
+    await page.addInitScript((jobId) => {
+      new MutationObserver((_, observer) => {
+        if (!document.querySelector(`[data-job-id="${jobId}"]`)) return;
+        observer.disconnect();
+        (globalThis as { rowFirstSeen?: unknown }).rowFirstSeen = {
+          readyState: document.readyState,
+          appStarted: globalThis.veoCache !== undefined,
+          inert: document.querySelector(`[data-job-id="${jobId}"]`)?.closest('[inert]') !== null,
+        };
+      }).observe(document, { childList: true, subtree: true });
+    }, id);
     await page.reload();
     await page.locator(`[data-job-id="${id}"]`).waitFor({ timeout: 5_000 });
+    expect(
+      await page.evaluate(() => (globalThis as { rowFirstSeen?: unknown }).rowFirstSeen),
+    ).toEqual({ readyState: 'loading', appStarted: false, inert: true });
+    // The app has taken over: the live row, interactive, and no hydration error on the way.
+    await page.locator(`.job-list [data-job-id="${id}"]`).waitFor();
+    expect(await page.locator('.early-rows').count()).toBe(0);
+    expect(hydrationErrors).toEqual([]);
     await page.locator(`[data-job-id="${id}"] button`, { hasText: 'Open' }).click();
     await page.getByText(`a prompt for ${id}`).waitFor({ timeout: 5_000 });
 
