@@ -70,7 +70,10 @@ async function historyPage(): Promise<Response | undefined> {
       controller.close();
     },
   });
-  return new Response(body, { headers: page.headers });
+  // The body is a new one: its length is not the cached page's.
+  const headers = new Headers(page.headers);
+  headers.delete('content-length');
+  return new Response(body, { headers });
 }
 
 /** The device's rows as HTML, or the page's own "Loading" when there are none or they are slow. */
