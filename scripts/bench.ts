@@ -4,11 +4,19 @@
  */
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { benchBrowser } from './bench/browser';
+import { benchBrowser, spliceChromiumSection, updateReadme } from './bench/browser';
 import { benchCatchUp, benchClient } from './bench/client';
 import { benchApi, benchJobSizes } from './bench/server';
 
 async function main(): Promise<void> {
+  if (process.argv[process.argv.indexOf('--only') + 1] === 'chromium') {
+    // The Chromium part alone: its section of docs/benchmarks.md, its charts, the README table.
+    const chromium = await benchBrowser();
+    await spliceChromiumSection('docs/benchmarks.md', chromium.markdown);
+    await updateReadme(chromium.readme);
+    console.log(`\n${chromium.markdown}`);
+    return;
+  }
   const started = new Date();
   console.log('Job sizes and compression…');
   const sizes = await benchJobSizes();
@@ -18,7 +26,7 @@ async function main(): Promise<void> {
   const client = await benchClient();
   console.log('Device: catching up on 200 jobs…');
   const catchUp = await benchCatchUp();
-  console.log('Chromium: the history page and saves, beside the original plan…');
+  console.log('Chromium: veo-sync beside the Workbox recipe and the original plan…');
   const chromium = await benchBrowser();
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -69,18 +77,10 @@ job; the drain sends it gzip-compressed. "One request per save" is what a queue 
 
 ${client.drains}
 
-## In Chromium, beside the original plan
-
-The production build in Debian's Chromium with ${'200'} jobs on the device; median of 7 page loads
-(3 for the plan with a hanging API: each takes its full timeout). "The plan" is its
-\`getCachedJobList\`/\`setCachedJob\` as written in shared/seed-plan.md (fetch with a 5 s
-timeout, then localStorage), on a page of its own. Offline means \`context.setOffline\` for
-veo-sync (its service worker serves the page) and a refused connection for the plan (it has no
-service worker, so its page could not load offline at all).
-
-${chromium}
+${chromium.markdown}
 `;
   await writeFile('docs/benchmarks.md', report);
+  await updateReadme(chromium.readme);
   console.log(`\n${report}`);
 }
 

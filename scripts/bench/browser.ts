@@ -1,273 +1,459 @@
 /**
- * Chromium benchmarks, side by side with what a user would otherwise have: the original plan's
- * design (fetch with a 5 s timeout, then localStorage). Runs the production build (built here
- * if missing) in Debian's Chromium; medians of several runs.
+ * The Chromium benchmark: veo-sync beside the standard Workbox recipe and the original plan, in
+ * one Debian Chromium, against one app server (the production build, built here if missing, on
+ * a fresh embedded D1). Each client has an origin of its own — a small loopback server that
+ * serves its page and forwards the API to the app server (veo-sync's forwards everything), counts
+ * requests and uploaded bytes and injects faults — so each pays the same hop and storage is
+ * separate. Medians, spreads and ratios over repeated rounds; SVG charts in docs/benchmarks/.
+ *
+ *   npm run bench                                                  everything, this included
+ *   npx tsx --conditions=react-server scripts/bench.ts --only chromium   this part alone: it
+ *       replaces the Chromium section of docs/benchmarks.md, the charts and the README's table
+ *   BENCH_CHROMIUM_ROUNDS=1 …                                      one round, to try a change
  */
 import { execSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import type { BrowserContext, Page } from 'playwright-core';
-import { generateSampleJobInput } from '@/lib/shared/sample-job';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { startAppServer } from '../../tests/e2e/support/app-server';
+import { CHROMIUM_PATH, launchChromium } from '../../tests/e2e/support/browser';
 import {
-  CHROMIUM_PATH,
-  launchChromium,
-  openApp,
-  whenRowAppears,
-} from '../../tests/e2e/support/browser';
-import { bytes, median, ms, table } from './stats';
+  type BenchEnv,
+  caseBigSave,
+  caseCrossTab,
+  caseFiveJobs,
+  caseHistory200,
+  caseManyEdits,
+  caseOfflineReload,
+  caseOneJobFiveSaves,
+} from './chromium-cases';
+import { formatCell, formatFigure, Results, resultsChart, resultsTable } from './chromium-report';
+import { PEER_LABELS, PEERS, type PeerName, startPeers } from './peers';
 
-const RUNS = 7;
-const JOBS = 200;
+const ROUNDS = Number(process.env.BENCH_CHROMIUM_ROUNDS ?? 3);
+/** Scenes of each of the 20 jobs of "100 edits over 20 jobs" (~200 KB of JSON each). */
+const SCENES_OF_20 = 12;
+const CHARTS_DIR = 'docs/benchmarks';
 
-/** Records when `count` job rows are on screen, from navigation start (ms). */
-function watchRows(count: number) {
-  new MutationObserver((_, observer) => {
-    if (document.querySelectorAll('li.job').length >= count) {
-      (globalThis as { rowsShownAt?: number }).rowsShownAt = performance.now();
-      observer.disconnect();
-    }
-  }).observe(document, { childList: true, subtree: true });
+export const CHROMIUM_SECTION_START = '<!-- chromium:start -->';
+export const CHROMIUM_SECTION_END = '<!-- chromium:end -->';
+const README_START = '<!-- bench:start -->';
+const README_END = '<!-- bench:end -->';
+
+export interface ChromiumReport {
+  /** The section of docs/benchmarks.md, between its markers. */
+  readonly markdown: string;
+  /** The README's "How fast" table, between its markers. */
+  readonly readme: string;
 }
 
-/** When the rows were on screen, from navigation start, and from hydration where marked (ms). */
-async function timeToRows(
-  page: Page,
-  url: string,
-): Promise<{ shown: number; afterHydration: number }> {
-  await page.goto(url, { waitUntil: 'commit' });
-  await page.waitForFunction(
-    () => (globalThis as { rowsShownAt?: number }).rowsShownAt !== undefined,
-    undefined,
-    { timeout: 30_000 },
-  );
-  return page.evaluate(() => {
-    const shown = (globalThis as { rowsShownAt?: number }).rowsShownAt ?? NaN;
-    const hydrated = performance.getEntriesByName('veo:hydrated')[0]?.startTime ?? NaN;
-    return { shown, afterHydration: shown - hydrated };
-  });
+const rotate = <T>(list: readonly T[], by: number): T[] =>
+  list.map((_, i) => list[(i + by) % list.length]!);
+
+const groups = {
+  reloads: [
+    'a',
+    'a:dcl',
+    'a:hydrated',
+    'g-offline',
+    'g-hanging',
+    'g-reset',
+    'g-offline:dcl',
+    'g-offline:hydrated',
+  ],
+  faults: [
+    'b:time',
+    'b:requests',
+    'b:puts',
+    'b:bytes',
+    'c:time',
+    'c:final',
+    'c:requests',
+    'c:puts',
+    'c:bytes',
+  ],
+  edits: [
+    'd50:time',
+    'd50:requests',
+    'd50:puts',
+    'd50:bytes',
+    'd100:time',
+    'd100:final',
+    'd100:requests',
+    'd100:puts',
+    'd100:bytes',
+  ],
+  saves: ['e-floor', 'e-5mb-offline', 'e-1mb-offline', 'e-5mb-online'],
+  crossTab: ['f-small', 'f-big', 'f-offline'],
+} as const;
+
+/** Runs every case `ROUNDS` times and returns the report; writes the charts. */
+export async function benchBrowser(): Promise<ChromiumReport> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    const skipped = `Skipped: no Chromium at ${CHROMIUM_PATH} (bash scripts/ensure-browsers.sh installs it).`;
+    return { markdown: skipped, readme: skipped };
+  }
+  if (!existsSync('.next/BUILD_ID') || !existsSync('public/sw.js'))
+    execSync('npm run build', { stdio: 'inherit' });
+  const started = Date.now();
+  const build = buildInfo(describeCheckout());
+  const server = await startAppServer();
+  const peers = await startPeers(server.baseUrl);
+  const browser = await launchChromium();
+  const results = new Results();
+  const version = browser.version();
+  const log = (line: string) => console.log(line);
+  const timings: string[] = [];
+  try {
+    log(`Chromium ${version}; app server ${server.baseUrl}; ${ROUNDS} rounds`);
+    for (let round = 0; round < ROUNDS; round++) {
+      const env: BenchEnv = {
+        appUrl: server.baseUrl,
+        browser,
+        peers,
+        results,
+        order: rotate(PEERS, round),
+        log,
+      };
+      const step = async (name: string, run: () => Promise<void>) => {
+        const t = Date.now();
+        log(`[round ${round + 1}/${ROUNDS}] ${name}`);
+        await run();
+        timings.push(`${name}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      };
+      await step('(a) offline reload, 27 jobs', () => caseOfflineReload(env, 4));
+      await step('(b) one job saved 5× offline, 500s', () => caseOneJobFiveSaves(env));
+      await step('(c) 5 jobs offline, 500s', () => caseFiveJobs(env));
+      await step('(d) 50 and 100 offline edits', () => caseManyEdits(env, SCENES_OF_20));
+      await step('(e) 5 MB save', () => caseBigSave(env, 3));
+      await step('(f) cross-tab', () => caseCrossTab(env, 4));
+      await step('(g) 200 jobs, offline and hanging', () =>
+        caseHistory200(env, { offline: 3, hanging: 2 }),
+      );
+    }
+  } finally {
+    await browser.close().catch(() => undefined);
+    await Promise.all(PEERS.map((p) => peers[p].proxy.stop()));
+    await server.stop();
+  }
+  const minutes = (Date.now() - started) / 60_000;
+  log(`Chromium part: ${minutes.toFixed(1)} min (${timings.join('; ')})`);
+  await writeCharts(results);
+  return {
+    markdown: chromiumSection(results, version, minutes, build),
+    readme: readmeTable(results, version),
+  };
+}
+
+/** The charts' row labels: short, the tables say the rest. */
+const CHART_LABELS: Record<string, string> = {
+  a: '27 jobs, offline → a known job',
+  'g-offline': '200 jobs, offline',
+  'g-hanging': '200 jobs, API never answering',
+  'g-reset': '200 jobs, API connections reset',
+  'b:time': '1 job saved 5×, first 3 PUTs 500',
+  'c:time': '5 jobs, first 3 PUTs 500',
+  'd50:time': '50 edits of one 1 MB job',
+  'd100:time': '100 edits over 20 jobs',
+  'b:bytes': '1 job saved 5×, first 3 PUTs 500',
+  'c:bytes': '5 jobs, first 3 PUTs 500',
+  'd50:bytes': '50 edits of one 1 MB job',
+  'd100:bytes': '100 edits over 20 jobs',
+  'e-floor': 'floor: stringify + Blob put, 5 MB',
+  'e-1mb-offline': 'save 1 MB, offline',
+  'e-5mb-offline': 'save 5 MB, offline',
+  'e-5mb-online': 'save 5 MB, online',
+  'f-small': 'small save in another tab (p95)',
+  'f-big': '5 MB save in another tab (p95)',
+  'f-offline': 'small save, offline, other tab (p95)',
+};
+
+async function writeCharts(results: Results): Promise<void> {
+  await mkdir(CHARTS_DIR, { recursive: true });
+  const chart = (title: string, unit: 'ms' | 'bytes', ids: readonly string[]) =>
+    resultsChart(results, title, unit, ids, (id) => CHART_LABELS[id] ?? id);
+  const charts: [string, string][] = [
+    [
+      'chromium-reloads.svg',
+      chart('History on screen after a reload (from navigation start)', 'ms', [
+        'a',
+        'g-offline',
+        'g-hanging',
+        'g-reset',
+      ]),
+    ],
+    [
+      'chromium-to-server.svg',
+      chart('From going online to the final state on the server', 'ms', [
+        'b:time',
+        'c:time',
+        'd50:time',
+        'd100:time',
+      ]),
+    ],
+    [
+      'chromium-uploads.svg',
+      chart('Bytes uploaded after going online', 'bytes', [
+        'b:bytes',
+        'c:bytes',
+        'd50:bytes',
+        'd100:bytes',
+      ]),
+    ],
+    [
+      'chromium-saves.svg',
+      chart('Saving, and another tab seeing it', 'ms', [
+        'e-floor',
+        'e-1mb-offline',
+        'e-5mb-offline',
+        'e-5mb-online',
+        'f-small',
+        'f-big',
+        'f-offline',
+      ]),
+    ],
+  ];
+  for (const [file, svg] of charts) await writeFile(`${CHARTS_DIR}/${file}`, svg);
+}
+
+function chromiumSection(
+  results: Results,
+  version: string,
+  minutes: number,
+  build: string,
+): string {
+  const chart = (file: string, alt: string) => `![${alt}](benchmarks/${file})`;
+  return `${CHROMIUM_SECTION_START}
+
+## In Chromium: veo-sync, the Workbox recipe and the plan, side by side
+
+Chromium ${version} (Debian, headless, driven by playwright-core), ${ROUNDS} rounds of every
+case; this part took ${minutes.toFixed(1)} min. Each cell is the median (or the p95 where it
+says so), then the range (min–max) and the number of samples (\`n\`); the last two columns are
+veo-sync's figure divided by the peer's (below 1: veo-sync is faster or smaller). Measured:
+${build}.
+
+The clients run in turn, in a rotated order each round, each in a fresh browser context, all
+against **one app server**: the production build on a fresh embedded D1. Each client has an
+origin of its own: a small loopback server of the bench (\`scripts/bench/proxy.ts\`) serves its
+page and forwards the API to the app server — veo-sync's forwards everything — so each pays the
+same hop; the same servers count the API requests and the bytes uploaded and inject faults (the
+next N PUTs answered 500, API requests never answered or their connections reset), where they
+reach requests from service workers too.
+
+- **veo-sync**: the production build, driven through its page API (\`veoCache.setCachedJob\`,
+  \`syncStatus\`).
+- **The Workbox recipe** (\`scripts/bench/recipe/\`), built at bench time with esbuild from the
+  installed \`workbox-*\` packages, configured as Workbox's documentation does: \`precacheAndRoute\`
+  for its page and script; \`NetworkOnly\` with \`BackgroundSyncPlugin\` for PUT and DELETE of
+  \`/api/veo/jobs/:id\`; \`NetworkFirst\` with a cache for \`GET /api/veo/jobs\` and
+  \`GET /api/veo/jobs/:id\`, with \`networkTimeoutSeconds: 3\` as workbox-recipes' \`pageCache\`
+  sets it; \`skipWaiting\` and \`clientsClaim\`. Its page lists the jobs through the worker and
+  saves with a plain \`fetch\` PUT of the job's JSON (gzip-encoded only when it is over the API's
+  4 MiB body limit, as the API asks of large jobs: the 5 MB jobs); offline, the worker queues the
+  request and the fetch rejects — the time of a save is until that promise settles. Workbox has
+  nothing for other tabs: the page posts on a BroadcastChannel after each save and other tabs
+  list again through the worker (the plan's way, and the least a recipe app would do).
+- **The plan** (\`scripts/bench/plan-page.ts\`): its \`getCachedJobList\`/\`setCachedJob\` as
+  shared/seed-plan.md writes them (fetch with a 5 s timeout, then localStorage), a
+  BroadcastChannel message after each write and other tabs listing again. No service worker, so
+  its page cannot load offline, and no outbox: what it saved offline stays in localStorage. It
+  sends plain JSON as written, so the server refuses a 5 MB job (413, over 4 MiB) and the plan
+  falls back to localStorage, whose quota then refuses it too.
+
+Offline is \`context.setOffline(true)\` for every client; back online is
+\`context.setOffline(false)\` and nothing else (veo-sync and the recipe both replay on Chromium's
+Background Sync). "Time to the final state on the server" runs from going back online until the
+app server's own list (polled every 25 ms, directly) shows every job at its last saved version; a
+client that has had nothing left to send for 2 s (veo-sync's outbox or Workbox's queue empty; the
+plan at once) without getting there has lost what is missing. Requests and bytes are counted
+from going online to that moment.
+
+### Where veo-sync is behind
+
+${behind(results)}
+
+### Reloads: the history on screen
+
+${resultsTable(results, groups.reloads)}
+
+${chart('chromium-reloads.svg', 'History on screen after a reload, per client')}
+
+The 27 jobs of the first row (20 small, five of ~1 MB, two of ~5 MB; the known job is a small
+one) are stored on the server first; veo-sync's device replicates them (waited for until every
+job opens offline) and the recipe lists them and opens each, so its cache holds the list and
+every job. The 200 jobs are small. "API never answering" leaves API requests open (held by the
+client's server); "reset" closes their connections at once.
+
+### After a burst of 500s
+
+The first three PUT requests that reach a client's server after it goes online are answered 500
+there, before the app sees them; everything after is forwarded. The job is small (3 scenes).
+
+${resultsTable(results, groups.faults)}
+
+### Many offline edits
+
+${resultsTable(results, groups.edits)}
+
+${chart('chromium-to-server.svg', 'From going online to the final state on the server')}
+
+${chart('chromium-uploads.svg', 'Bytes uploaded after going online')}
+
+### Saving a big job, and another tab seeing a save
+
+The floor is measured in each client's own page in the same run: \`JSON.stringify\` of the
+5 MB job and one IndexedDB \`put\` of it as a Blob in a fresh database (opened before the clock
+starts). The cross-tab rows: a new job saved in one tab, until its row is in the DOM of a second
+tab of the same origin; online, each save waits for the previous one to be uploaded; the last row
+is offline (\`context.setOffline(true)\`).
+
+${resultsTable(results, groups.saves)}
+
+${resultsTable(results, groups.crossTab)}
+
+${chart('chromium-saves.svg', 'Saving, and another tab seeing it')}
+${CHROMIUM_SECTION_END}`;
 }
 
 /**
- * The original plan's history page, reduced to what decides its speed: `getCachedJobList()` as
- * the plan writes it (GET /api/veo/jobs with a 5 s AbortController timeout, then the
- * localStorage fallback), then the list rendered.
+ * Which build was measured: .next's build time, and the checkout as it was when the run began
+ * (its commit, and how many product files differed from it then — a build may predate them).
  */
-const PLAN_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>plan</title></head><body><ul id="jobs"></ul>
-<script>
-async function getCachedJobList() {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 5000);
+function buildInfo(checkout: string): string {
+  const built = statSync('.next/BUILD_ID').mtime.toISOString().slice(0, 16).replace('T', ' ');
+  return `the production build in .next made ${built} UTC; the checkout at the start of the run: ${checkout}`;
+}
+
+function describeCheckout(): string {
   try {
-    const response = await fetch('/api/veo/jobs', { signal: controller.signal });
-    return (await response.json()).jobs;
+    const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+    const changed = execSync('git status --porcelain -- lib app components sw', {
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter(Boolean).length;
+    return changed === 0
+      ? `commit ${commit}`
+      : `commit ${commit}, ${changed} files under lib/, app/, components/, sw/ changed or new`;
   } catch {
-    const jobs = [];
-    for (let i = 0; i < localStorage.length; i++) {
-      const key = localStorage.key(i);
-      if (key.startsWith('veo_job_')) jobs.push(JSON.parse(localStorage.getItem(key)));
-    }
-    return jobs.sort((a, b) => b.updatedAt - a.updatedAt);
-  } finally {
-    clearTimeout(timer);
+    return 'not a git checkout';
   }
 }
-async function setCachedJob(id, job) {
-  const body = JSON.stringify(job);
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), 5000);
-  try {
-    const response = await fetch('/api/veo/jobs/' + id, { method: 'PUT', body, signal: controller.signal, headers: { 'content-type': 'application/json' } });
-    if (!response.ok) throw new Error('HTTP ' + response.status);
-  } catch {
-    localStorage.setItem('veo_job_' + id, body);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-window.plan = { getCachedJobList, setCachedJob };
-getCachedJobList().then((jobs) => {
-  document.getElementById('jobs').innerHTML = jobs.map((j) => '<li class="job">' + j.jobId + '</li>').join('');
-});
-</script></body></html>`;
 
-/** Times the plan's setCachedJob of `job` in its page; an exception is reported, not thrown. */
-function timePlanSave(
-  plan: Page,
-  job: Record<string, unknown>,
-): Promise<{ took: number; error: string | null }> {
-  return plan.evaluate(async (value) => {
-    const start = performance.now();
-    try {
-      await (
-        globalThis as unknown as { plan: { setCachedJob(id: string, job: unknown): Promise<void> } }
-      ).plan.setCachedJob('big', value);
-      return { took: performance.now() - start, error: null };
-    } catch (error) {
-      return {
-        took: performance.now() - start,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      };
+/** Every measured time where a peer's figure is below veo-sync's, or veo-sync has none. */
+function behind(results: Results): string {
+  const ids = [
+    ...groups.reloads,
+    ...groups.faults,
+    ...groups.edits,
+    ...groups.saves,
+    ...groups.crossTab,
+  ]
+    .filter((id) => !id.includes(':') || id.endsWith(':time'))
+    .filter((id) => results.row(id).unit === 'ms' && id !== 'e-floor');
+  const lines: string[] = [];
+  for (const id of ids) {
+    const row = results.row(id);
+    const ours = results.figure(id, 'project');
+    for (const peer of PEERS.filter((p) => p !== 'project')) {
+      const theirs = results.figure(id, peer);
+      if (theirs === null) continue;
+      if (ours === null || ours > theirs)
+        lines.push(
+          `- ${row.label}: veo-sync ${formatCell(row, 'project', true)}, ${PEER_LABELS[peer]} ${formatCell(row, peer, true)}`,
+        );
     }
-  }, job);
+  }
+  return lines.length > 0
+    ? lines.join('\n')
+    : 'Nowhere: veo-sync is ahead of both peers on every measured time.';
 }
 
-export async function benchBrowser(): Promise<string> {
-  if (!existsSync(CHROMIUM_PATH))
-    return `Skipped: no Chromium at ${CHROMIUM_PATH} (bash scripts/ensure-browsers.sh installs it).`;
-  if (!existsSync('.next/BUILD_ID') || !existsSync('public/sw.js'))
-    execSync('npm run build', { stdio: 'inherit' });
-  const server = await startAppServer();
-  const browser = await launchChromium();
-  const contexts: BrowserContext[] = [];
-  try {
-    const small = Array.from({ length: JOBS }, (_, i) => ({
-      ...generateSampleJobInput({ jobId: `bench-${i}`, seed: i, sceneCount: 1 }),
-      data: { scenes: [] },
-    }));
+/** A compact cell for the README: the figure and its range. */
+function brief(results: Results, id: string, peer: PeerName): string {
+  return formatCell(results.row(id), peer, true);
+}
 
-    // --- veo-sync ------------------------------------------------------------------------------
-    const context = await browser.newContext();
-    contexts.push(context);
-    const page = await openApp(context, server.baseUrl);
-    await page.evaluate(
-      async (jobs) => {
-        for (const job of jobs) await globalThis.veoCache!.setCachedJob(String(job.jobId), job);
-        await globalThis.veoCache!.syncNow();
-      },
-      small as Record<string, unknown>[],
-    );
-    await page.addInitScript(watchRows, JOBS);
-    const veo = {
-      offline: [] as number[],
-      hanging: [] as number[],
-      offlineHydrated: [] as number[],
-      hangingHydrated: [] as number[],
-    };
-    await context.setOffline(true);
-    for (let i = 0; i < RUNS; i++) {
-      const t = await timeToRows(page, `${server.baseUrl}/veo`);
-      veo.offline.push(t.shown);
-      veo.offlineHydrated.push(t.afterHydration);
+/** Requests, bytes and time to the server, in one README cell. */
+function toServer(results: Results, prefix: string, peer: PeerName): string {
+  const puts = results.figure(`${prefix}:puts`, peer);
+  const bytes = results.figure(`${prefix}:bytes`, peer);
+  const time = results.row(`${prefix}:time`);
+  const timeCell = formatCell(time, peer, true);
+  if (puts === null || bytes === null) return timeCell;
+  if (puts === 0) return time.cells[peer].samples.length > 0 ? `no request; ${timeCell}` : timeCell;
+  return `${puts.toFixed(0)} PUT, ${formatFigure(bytes, 'bytes')}; ${timeCell}`;
+}
+
+function readmeTable(results: Results, version: string): string {
+  const rows: [string, (peer: PeerName) => string][] = [
+    [
+      'reload offline, 27 jobs (some 1 MB and 5 MB) → a known job on screen',
+      (p) => brief(results, 'a', p),
+    ],
+    ['200 jobs on screen after a reload offline', (p) => brief(results, 'g-offline', p)],
+    ['the same with the API never answering', (p) => brief(results, 'g-hanging', p)],
+    [
+      'one job saved 5× offline, first 3 PUTs answered 500 → final on the server',
+      (p) => brief(results, 'b:time', p),
+    ],
+    [
+      '5 jobs saved offline, first 3 PUTs answered 500 → all on the server',
+      (p) => brief(results, 'c:time', p),
+    ],
+    ['50 offline edits of a 1 MB job → on the server', (p) => toServer(results, 'd50', p)],
+    [`100 offline edits over 20 jobs → on the server`, (p) => toServer(results, 'd100', p)],
+    ['saving a 5 MB job offline: the promise settled', (p) => brief(results, 'e-5mb-offline', p)],
+    [
+      'the floor, in the same page: stringify + one IndexedDB put of it as a Blob',
+      (p) => brief(results, 'e-floor', p),
+    ],
+    ['a small save on screen in another tab (p95)', (p) => brief(results, 'f-small', p)],
+    ['a 5 MB save on screen in another tab (p95)', (p) => brief(results, 'f-big', p)],
+    [
+      'a small save made offline, on screen in another tab (p95)',
+      (p) => brief(results, 'f-offline', p),
+    ],
+  ];
+  const lines = [
+    `Medians with their range, over ${ROUNDS} rounds in Chromium ${version}, all three clients against one server in one run.`,
+    '',
+    '| | veo-sync | Workbox recipe | the original plan |',
+    '| --- | --- | --- | --- |',
+    ...rows.map(
+      ([label, cell]) =>
+        `| ${label} | ${PEERS.map((p) => cell(p).replace(/\|/g, '\\|')).join(' | ')} |`,
+    ),
+  ];
+  return `${README_START}\n${lines.join('\n')}\n${README_END}`;
+}
+
+/** Puts `section` into docs/benchmarks.md in place of the Chromium section there. */
+export async function spliceChromiumSection(file: string, section: string): Promise<void> {
+  const text = await readFile(file, 'utf8');
+  const start = text.indexOf(CHROMIUM_SECTION_START);
+  const end = text.indexOf(CHROMIUM_SECTION_END);
+  let next: string;
+  if (start >= 0 && end > start)
+    next = text.slice(0, start) + section + text.slice(end + CHROMIUM_SECTION_END.length);
+  else {
+    // A report written before the markers: its Chromium section runs to the next heading.
+    const heading = text.indexOf('\n## In Chromium');
+    if (heading < 0) next = `${text.trimEnd()}\n\n${section}\n`;
+    else {
+      const after = text.indexOf('\n## ', heading + 1);
+      next = `${text.slice(0, heading + 1)}${section}\n${after < 0 ? '' : text.slice(after)}`;
     }
-    await context.setOffline(false);
-    await context.route('**/api/veo/jobs**', () => undefined); // never answered
-    for (let i = 0; i < RUNS; i++) {
-      const t = await timeToRows(page, `${server.baseUrl}/veo`);
-      veo.hanging.push(t.shown);
-      veo.hangingHydrated.push(t.afterHydration);
-    }
-
-    // --- the plan's design ------------------------------------------------------------------
-    const planContext = await browser.newContext();
-    contexts.push(planContext);
-    await planContext.route('**/bench/plan', (route) =>
-      route.fulfill({ body: PLAN_PAGE, contentType: 'text/html' }),
-    );
-    const plan = await planContext.newPage();
-    await plan.goto(`${server.baseUrl}/bench/plan`);
-    await plan.evaluate(
-      (jobs) => {
-        for (const job of jobs)
-          localStorage.setItem(
-            `veo_job_${String(job.jobId)}`,
-            JSON.stringify({ ...job, updatedAt: Date.now() }),
-          );
-      },
-      small as Record<string, unknown>[],
-    );
-    await plan.addInitScript(watchRows, JOBS);
-    const planTimes = { dead: [] as number[], hanging: [] as number[] };
-    await planContext.route('**/api/veo/jobs**', (route) => route.abort('internetdisconnected'));
-    for (let i = 0; i < RUNS; i++)
-      planTimes.dead.push((await timeToRows(plan, `${server.baseUrl}/bench/plan`)).shown);
-    await planContext.unroute('**/api/veo/jobs**');
-    await planContext.route('**/api/veo/jobs**', () => undefined);
-    for (let i = 0; i < 3; i++)
-      planTimes.hanging.push((await timeToRows(plan, `${server.baseUrl}/bench/plan`)).shown);
-
-    // --- saving a 5 MB job, and another tab seeing it --------------------------------------------
-    const big = generateSampleJobInput({ jobId: 'big', seed: 5, sceneCount: 295 }) as Record<
-      string,
-      unknown
-    >;
-    const bigBytes = Buffer.byteLength(JSON.stringify(big));
-    const saveContext = await browser.newContext();
-    contexts.push(saveContext);
-    const writer = await openApp(saveContext, server.baseUrl);
-    const reader = await openApp(saveContext, server.baseUrl);
-    const saves: number[] = [];
-    const seen: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      // Each save on a quiet device: the previous one has been uploaded.
-      await writer.waitForFunction(
-        () => globalThis.veoCache!.syncStatus.get().pending === 0,
-        undefined,
-        { timeout: 30_000 },
-      );
-      const id = `big-${i}`;
-      const appeared = whenRowAppears(reader, id);
-      const { started, took } = await writer.evaluate(
-        async ([jobId, job]) => {
-          const start = performance.now();
-          await globalThis.veoCache!.setCachedJob(jobId, { ...job, jobId });
-          return { started: performance.timeOrigin + start, took: performance.now() - start };
-        },
-        [id, big] as const,
-      );
-      saves.push(took);
-      seen.push((await appeared) - started);
-    }
-    const planSave = await timePlanSave(plan, big);
-    await planContext.unroute('**/api/veo/jobs**');
-    await planContext.route('**/api/veo/jobs**', (route) => route.abort('internetdisconnected'));
-    const planSaveOffline = await timePlanSave(plan, big);
-
-    const navigation = table(
-      [
-        'network',
-        'veo-sync: 200 jobs on screen, ms from navigation',
-        'ms after hydration',
-        'the plan: ms from navigation',
-      ],
-      [
-        [
-          'offline / connection refused',
-          ms(median(veo.offline)),
-          ms(median(veo.offlineHydrated)),
-          ms(median(planTimes.dead)),
-        ],
-        [
-          'hanging API',
-          ms(median(veo.hanging)),
-          ms(median(veo.hangingHydrated)),
-          ms(median(planTimes.hanging)),
-        ],
-      ],
-    );
-    const saving = table(
-      ['', 'veo-sync', 'plan'],
-      [
-        [
-          `save a ${bytes(bigBytes)} job: promise resolved (ms; the plan with the API hanging)`,
-          ms(median(saves)),
-          `${ms(planSave.took)}${planSave.error ? ` — then failed: ${planSave.error}` : ''}`,
-        ],
-        [
-          `same, offline (ms)`,
-          'same as above: a save never touches the network',
-          `${ms(planSaveOffline.took)}${planSaveOffline.error ? ` — failed: ${planSaveOffline.error.replace(/:.*/, '')}` : ''}`,
-        ],
-        [
-          'seen in another open tab (median ms from the start of the save)',
-          ms(median(seen)),
-          'no cross-tab update offline',
-        ],
-      ],
-    );
-    return `${navigation}\n\n${saving}`;
-  } finally {
-    await Promise.all(contexts.map((c) => c.close()));
-    await browser.close();
-    await server.stop();
   }
+  await writeFile(file, next);
+}
+
+/** Replaces the README's "How fast" table with `table` and formats the README with prettier. */
+export async function updateReadme(table: string): Promise<void> {
+  const text = await readFile('README.md', 'utf8');
+  const start = text.indexOf(README_START);
+  const end = text.indexOf(README_END);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${README_START} … ${README_END}`);
+  await writeFile('README.md', text.slice(0, start) + table + text.slice(end + README_END.length));
+  execSync('npx prettier --write README.md', { stdio: 'ignore' });
 }
