@@ -7,4 +7,9 @@ declare module 'veo:job-list-html' {
   import type { JobListItem } from '@/lib/client/replica';
 
   export function jobListHtml(jobs: readonly JobListItem[]): string;
+  export const jobListParts: {
+    open(): string;
+    rows(jobs: readonly JobListItem[]): string;
+    close(): string;
+  };
 }

@@ -27,7 +27,7 @@ import {
 } from '@/lib/client/notifier';
 import { createSyncClient } from '@/lib/client/sync-client';
 import { isPageToWorkerMessage, SYNC_TAG } from '@/lib/client/sw-protocol';
-import { jobListHtml } from 'veo:job-list-html';
+import { jobListParts } from 'veo:job-list-html';
 import { LOADING_ROWS, splitAtRows } from '@/lib/veo/early-rows';
 import { createApiFallback, isApiRequest } from './api-fallback';
 import { workerEnvironment } from './worker-environment';
@@ -60,13 +60,19 @@ async function historyPage(): Promise<Response | undefined> {
   const [before, after] = splitAtRows(html);
   if (after === undefined) return new Response(html, { headers: page.headers });
   // The page up to its rows goes out at once (the browser fetches the styles and scripts it
-  // names meanwhile); the rows follow as soon as the device has been read.
+  // names meanwhile); then the first screen of rows as soon as the device has been read, the
+  // other rows after them, the rest of the page last.
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
-      controller.enqueue(encoder.encode(before));
-      controller.enqueue(encoder.encode(await deviceRows()));
-      controller.enqueue(encoder.encode(after));
+      const send = (text: string) => controller.enqueue(encoder.encode(text));
+      send(before);
+      for (const part of await deviceRows()) {
+        send(part());
+        // Let the browser have it before the next piece is made.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      send(after);
       controller.close();
     },
   });
@@ -76,18 +82,29 @@ async function historyPage(): Promise<Response | undefined> {
   return new Response(body, { headers });
 }
 
-/** The device's rows as HTML, or the page's own "Loading" when there are none or they are slow. */
-async function deviceRows(): Promise<string> {
+/** How many rows go out first: more than any screen shows. */
+const FIRST_ROWS = 30;
+
+/**
+ * The device's rows as HTML, in pieces made one after the other as they are sent; the page's own
+ * "Loading" when there are none or the device is slow to answer.
+ */
+async function deviceRows(): Promise<(() => string)[]> {
   try {
     const jobs = await Promise.race([
       client.listJobs({ localOnly: true }),
       new Promise<undefined>((resolve) => setTimeout(resolve, ROWS_WAIT_MS)),
     ]);
-    if (jobs?.length) return jobListHtml(jobs);
+    if (jobs?.length) {
+      return [
+        () => jobListParts.open() + jobListParts.rows(jobs.slice(0, FIRST_ROWS)),
+        () => jobListParts.rows(jobs.slice(FIRST_ROWS)) + jobListParts.close(),
+      ];
+    }
   } catch (error) {
     console.error('[veo-sync] the history page is served without its rows', error);
   }
-  return LOADING_ROWS;
+  return [() => LOADING_ROWS];
 }
 
 // The manifest is injected at build time (scripts/build-sw.ts): Next's hashed assets and the

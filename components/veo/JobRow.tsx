@@ -52,6 +52,8 @@ export function JobRow({
   const [error, setError] = useState<string | null>(null);
   /** A download under way for this row: bytes received, and of how many when known. */
   const [progress, setProgress] = useState<{ received: number; total?: number } | null>(null);
+  /** The job's fields, shown on demand: a row is one line of summary, so a screen shows many. */
+  const [details, setDetails] = useState(false);
   const title = job.videoId || job.jobId;
   const isSample = job.videoId.startsWith('sample-');
 
@@ -86,33 +88,12 @@ export function JobRow({
     }
   };
 
-  const meta: [string, ReactNode][] = [
-    [
-      'Video',
-      job.videoUrl ? (
-        <a href={job.videoUrl} target="_blank" rel="noreferrer noopener">
-          {job.videoId || job.videoUrl}
-        </a>
-      ) : (
-        job.videoId || '—'
-      ),
-    ],
-    ['Scenes', job.sceneCount],
-    ['Characters', job.charactersFound],
-    ['Mode', job.mode],
-    ['Voice', job.voice],
-    ['Status', job.status],
-    ['Script', job.hasScript ? 'yes' : 'no'],
-    ['Created', formatTime(Date.parse(job.createdAt))],
-    ['Updated', formatTime(job.updatedAt)],
-    [
-      'Offline',
-      <span key="offline" className={`offline-${job.onDevice}`} data-testid="offline-state">
-        {OFFLINE_LABEL[job.onDevice]}
-        {job.storedBytes ? ` · ${formatBytes(job.storedBytes)}` : ''}
-      </span>,
-    ],
-  ];
+  const offline = (
+    <span className={`offline-${job.onDevice}`} data-testid="offline-state">
+      {OFFLINE_LABEL[job.onDevice]}
+      {job.storedBytes ? ` · ${formatBytes(job.storedBytes)}` : ''}
+    </span>
+  );
 
   return (
     <li className="job" data-job-id={job.jobId} aria-busy={busy !== null}>
@@ -128,14 +109,17 @@ export function JobRow({
           {SYNC_LABEL[job.syncState]}
         </span>
       </div>
-      <dl className="job-meta">
-        {meta.map(([label, value]) => (
-          <div key={label}>
-            <dt>{label}</dt>
-            <dd className={label === 'Status' ? `status-${job.status}` : undefined}>{value}</dd>
-          </div>
-        ))}
-      </dl>
+      <p className="job-summary">
+        <span>
+          {job.sceneCount} {job.sceneCount === 1 ? 'scene' : 'scenes'}
+        </span>
+        {job.status === 'completed' ? null : (
+          <span className={`status-${job.status}`}>{job.status}</span>
+        )}
+        <span>Updated {formatTime(job.updatedAt)}</span>
+        {offline}
+      </p>
+      {details ? <JobDetails job={job} /> : null}
       {job.syncState === 'failed' && job.syncError ? (
         <p className="error">The server refused the last change: {job.syncError}</p>
       ) : null}
@@ -187,6 +171,15 @@ export function JobRow({
         >
           {busy === 'delete' ? 'Deleting…' : 'Delete'}
         </button>
+        <button
+          type="button"
+          className="link"
+          aria-expanded={details}
+          aria-label={`${details ? 'Hide' : 'Show'} the details of ${title}`}
+          onClick={() => setDetails(!details)}
+        >
+          {details ? 'Less' : 'Details'}
+        </button>
       </div>
       {error ? (
         <p className="error" role="alert">
@@ -194,5 +187,40 @@ export function JobRow({
         </p>
       ) : null}
     </li>
+  );
+}
+
+/** Every field of the job's summary, on demand. */
+function JobDetails({ job }: { job: JobListItem }) {
+  const fields: [string, ReactNode][] = [
+    [
+      'Video',
+      job.videoUrl ? (
+        <a href={job.videoUrl} target="_blank" rel="noreferrer noopener">
+          {job.videoId || job.videoUrl}
+        </a>
+      ) : (
+        job.videoId || '—'
+      ),
+    ],
+    ['Job', job.jobId],
+    ['Scenes', job.sceneCount],
+    ['Characters', job.charactersFound],
+    ['Mode', job.mode],
+    ['Voice', job.voice],
+    ['Status', job.status],
+    ['Script', job.hasScript ? 'yes' : 'no'],
+    ['Created', formatTime(Date.parse(job.createdAt))],
+    ['Updated', formatTime(job.updatedAt)],
+  ];
+  return (
+    <dl className="job-meta">
+      {fields.map(([label, value]) => (
+        <div key={label}>
+          <dt>{label}</dt>
+          <dd className={label === 'Status' ? `status-${job.status}` : undefined}>{value}</dd>
+        </div>
+      ))}
+    </dl>
   );
 }

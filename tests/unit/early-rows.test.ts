@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jobListHtml } from '@/components/veo/job-list-html';
+import { jobListHtml, jobListParts } from '@/components/veo/job-list-html';
 import type { JobListItem } from '@/lib/client/replica';
 import { LOADING_ROWS_HTML, ROWS_END, ROWS_START, splitAtRows } from '@/lib/veo/early-rows';
 import type { Version } from '@/lib/shared/version';
@@ -44,5 +44,15 @@ describe('the rows in the served page', () => {
     expect(html).toContain('video &amp; &quot;one&quot;');
     expect(html).toContain('Opens offline · 2 KB');
     expect(html).not.toContain('<script');
+  });
+
+  it('sends the list in pieces that make up the same HTML', () => {
+    const jobs = [job, { ...job, jobId: 'two' }, { ...job, jobId: 'three' }];
+    const pieces =
+      jobListParts.open() +
+      jobListParts.rows(jobs.slice(0, 2)) +
+      jobListParts.rows(jobs.slice(2)) +
+      jobListParts.close();
+    expect(pieces).toBe(jobListHtml(jobs));
   });
 });
