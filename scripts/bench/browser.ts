@@ -25,6 +25,8 @@ import {
   caseManyEdits,
   caseOfflineReload,
   caseOneJobFiveSaves,
+  FIRST_SCREEN_ROWS,
+  VIEWPORT,
 } from './chromium-cases';
 import { formatCell, formatFigure, Results, resultsChart, resultsTable } from './chromium-report';
 import { PEER_LABELS, PEERS, type PeerName, startPeers } from './peers';
@@ -54,9 +56,13 @@ const groups = {
     'a',
     'a:dcl',
     'a:hydrated',
+    'g-offline:first',
     'g-offline',
+    'g-hanging:first',
     'g-hanging',
+    'g-reset:first',
     'g-reset',
+    FIRST_SCREEN_ROWS,
     'g-offline:dcl',
     'g-offline:hydrated',
   ],
@@ -147,9 +153,12 @@ export async function benchBrowser(): Promise<ChromiumReport> {
 /** The charts' row labels: short, the tables say the rest. */
 const CHART_LABELS: Record<string, string> = {
   a: '27 jobs, offline → a known job',
-  'g-offline': '200 jobs, offline',
-  'g-hanging': '200 jobs, API never answering',
-  'g-reset': '200 jobs, API connections reset',
+  'g-offline:first': '200 jobs, offline: first screen',
+  'g-offline': '200 jobs, offline: all rows',
+  'g-hanging:first': '200 jobs, API hanging: first screen',
+  'g-hanging': '200 jobs, API hanging: all rows',
+  'g-reset:first': '200 jobs, API reset: first screen',
+  'g-reset': '200 jobs, API reset: all rows',
   'b:time': '1 job saved 5×, first 3 PUTs 500',
   'c:time': '5 jobs, first 3 PUTs 500',
   'd50:time': '50 edits of one 1 MB job',
@@ -176,8 +185,11 @@ async function writeCharts(results: Results): Promise<void> {
       'chromium-reloads.svg',
       chart('History on screen after a reload (from navigation start)', 'ms', [
         'a',
+        'g-offline:first',
         'g-offline',
+        'g-hanging:first',
         'g-hanging',
+        'g-reset:first',
         'g-reset',
       ]),
     ],
@@ -284,6 +296,22 @@ job opens offline) and the recipe lists them and opens each, so its cache holds 
 every job. The 200 jobs are small. "API never answering" leaves API requests open (held by the
 client's server); "reset" closes their connections at once.
 
+The 200 jobs are timed twice in each reload, from navigation start, by the same script in every
+client's page (added before the page's own: a MutationObserver on the document, which also looks
+again when a stylesheet or a font loads):
+
+- **All 200 rows in the DOM**: until the 200th row is in the document. It depends on how much
+  markup a row has, and the rows differ: veo-sync's carry the job's details, its actions and its
+  sync and offline states; the recipe's and the plan's pages render bare \`<li>\` rows holding
+  the video id.
+- **The first screen**: what the user sees. Until the newest job's row (every client lists the
+  newest first) is in the document and the rows there fill the viewport
+  (${VIEWPORT.width} × ${VIEWPORT.height}): the last \`li.job\` row's bottom edge is at or below
+  \`window.innerHeight\`, or all 200 rows are there. The row "rows in the DOM at the first
+  screen" says how many rows were in the document at that moment: rows arrive in batches (all
+  at once in the recipe's and the plan's pages; veo-sync's in the chunks of HTML its service
+  worker streams), so it can be more than the viewport holds.
+
 ### After a burst of 500s
 
 The first three PUT requests that reach a client's server after it goes online are answered 500
@@ -349,7 +377,7 @@ function behind(results: Results): string {
     ...groups.saves,
     ...groups.crossTab,
   ]
-    .filter((id) => !id.includes(':') || id.endsWith(':time'))
+    .filter((id) => !id.includes(':') || id.endsWith(':time') || id.endsWith(':first'))
     .filter((id) => results.row(id).unit === 'ms' && id !== 'e-floor');
   const lines: string[] = [];
   for (const id of ids) {
@@ -391,8 +419,15 @@ function readmeTable(results: Results, version: string): string {
       'reload offline, 27 jobs (some 1 MB and 5 MB) → a known job on screen',
       (p) => brief(results, 'a', p),
     ],
-    ['200 jobs on screen after a reload offline', (p) => brief(results, 'g-offline', p)],
-    ['the same with the API never answering', (p) => brief(results, 'g-hanging', p)],
+    [
+      '200 jobs, reload offline → the first screen (newest job, viewport filled)',
+      (p) => brief(results, 'g-offline:first', p),
+    ],
+    ['200 jobs, reload offline → all 200 rows in the DOM', (p) => brief(results, 'g-offline', p)],
+    [
+      '200 jobs, reload with the API never answering → all 200 rows in the DOM',
+      (p) => brief(results, 'g-hanging', p),
+    ],
     [
       'one job saved 5× offline, first 3 PUTs answered 500 → final on the server',
       (p) => brief(results, 'b:time', p),

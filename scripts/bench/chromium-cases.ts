@@ -15,6 +15,7 @@ import {
   type Peer,
   type PeerName,
   putJob,
+  type RowsWanted,
   saveAll,
   type SaveResult,
   type SaveSpec,
@@ -47,8 +48,11 @@ export function sampleJob(jobId: string, sceneCount: number, seed = 1): Job {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Every context's viewport (Playwright's default, said here so the report can name it). */
+export const VIEWPORT = { width: 1280, height: 720 } as const;
+
 async function withContext<T>(env: BenchEnv, fn: (context: BrowserContext) => Promise<T>) {
-  const context = await env.browser.newContext();
+  const context = await env.browser.newContext({ viewport: VIEWPORT });
   try {
     return await fn(context);
   } finally {
@@ -62,7 +66,10 @@ export async function clearServer(appUrl: string): Promise<void> {
   if (!response.ok) throw new Error(`clearing the server: HTTP ${response.status}`);
 }
 
-/** Stores `jobs` on the server directly (gzip bodies, as the API asks of large jobs), four at a time. */
+/**
+ * Stores `jobs` on the server directly (gzip bodies, as the API asks of large jobs), four at a
+ * time; a job without its own `updatedAt` gets the time of its PUT.
+ */
 export async function seedServer(appUrl: string, jobs: readonly Job[]): Promise<void> {
   let next = 0;
   const worker = async () => {
@@ -71,7 +78,12 @@ export async function seedServer(appUrl: string, jobs: readonly Job[]): Promise<
       const response = await fetch(`${appUrl}/api/veo/jobs/${String(job.jobId)}`, {
         method: 'PUT',
         headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
-        body: gzipSync(JSON.stringify({ ...job, updatedAt: Date.now() })),
+        body: gzipSync(
+          JSON.stringify({
+            ...job,
+            updatedAt: typeof job.updatedAt === 'number' ? job.updatedAt : Date.now(),
+          }),
+        ),
       });
       if (!response.ok) throw new Error(`seeding ${String(job.jobId)}: HTTP ${response.status}`);
     }
@@ -352,13 +364,19 @@ async function holdOnDevice(peer: Peer, page: Page, count: number): Promise<void
   }
 }
 
-/** Reloads `reloads` times and records when the wanted rows were on screen. */
+/** Case (g)'s row of how many rows each client's first screen held. */
+export const FIRST_SCREEN_ROWS = 'g:first-rows';
+
+/**
+ * Reloads `reloads` times and records when the wanted rows were on screen; with
+ * `want.firstScreen`, also the first screen (`${id}:first`) and its rows (`FIRST_SCREEN_ROWS`).
+ */
 async function timeReloads(
   env: BenchEnv,
   peer: Peer,
   page: Page,
   id: string,
-  want: { jobId: string } | { count: number },
+  want: RowsWanted,
   reloads: number,
   between?: () => void,
 ) {
@@ -372,21 +390,40 @@ async function timeReloads(
     between?.();
     if (!t.ok) {
       const reason = t.error.replace(/^page\.goto: /, '').replace(/ at https?:.*/, '');
-      env.results.note(id, peer.name, `cannot load: ${reason.slice(0, 60)}`);
+      const note = `cannot load: ${reason.slice(0, 60)}`;
+      env.results.note(id, peer.name, note);
+      if (want.firstScreen) env.results.note(`${id}:first`, peer.name, note);
       env.log(`  ${peer.name}: ${t.error}`);
       return; // a page that cannot load will not load on the next try either
     }
     env.results.add(id, peer.name, t.shown);
     env.results.add(`${id}:dcl`, peer.name, t.domContentLoaded);
     if (t.hydrated !== null) env.results.add(`${id}:hydrated`, peer.name, t.hydrated);
+    if (t.firstScreen) {
+      env.results.add(`${id}:first`, peer.name, t.firstScreen.at);
+      env.results.add(FIRST_SCREEN_ROWS, peer.name, t.firstScreen.rows);
+    }
+    const first = t.firstScreen
+      ? `first screen ${t.firstScreen.at.toFixed(0)} ms, ${t.firstScreen.rows} rows; `
+      : '';
     env.log(
-      `  ${peer.name}: ${t.shown.toFixed(0)} ms (DOMContentLoaded ${t.domContentLoaded.toFixed(0)} ms)`,
+      `  ${peer.name}: ${t.shown.toFixed(0)} ms (${first}DOMContentLoaded ${t.domContentLoaded.toFixed(0)} ms)`,
     );
   }
 }
 
-function defineReloadRows(results: Results, id: string, label: string) {
-  results.define({ id, label, unit: 'ms' });
+/**
+ * The rows of a reload case: when the wanted rows were on screen (`shown`, or `label` itself),
+ * DOMContentLoaded and veo-sync's hydration, and the first screen where it is timed.
+ */
+function defineReloadRows(
+  results: Results,
+  id: string,
+  label: string,
+  { shown = label, firstScreen }: { shown?: string; firstScreen?: string } = {},
+) {
+  if (firstScreen) results.define({ id: `${id}:first`, label: firstScreen, unit: 'ms' });
+  results.define({ id, label: shown, unit: 'ms' });
   results.define({ id: `${id}:dcl`, label: `${label}: DOMContentLoaded`, unit: 'ms' });
   results.define({
     id: `${id}:hydrated`,
@@ -418,29 +455,45 @@ export async function caseOfflineReload(env: BenchEnv, reloads: number): Promise
   }
 }
 
-/** (g) 200 jobs on screen after a reload offline, with the API hanging, with the API reset. */
+/**
+ * (g) 200 jobs after a reload offline, with the API hanging, with the API reset: until all 200
+ * rows are in the DOM, and until the first screen (the newest job's row, and rows down to the
+ * viewport's bottom edge), in the same reloads.
+ */
 export async function caseHistory200(
   env: BenchEnv,
   { offline, hanging }: { offline: number; hanging: number },
 ): Promise<void> {
-  defineReloadRows(env.results, 'g-offline', '200 jobs on screen after a reload offline');
-  defineReloadRows(
-    env.results,
-    'g-hanging',
-    '200 jobs on screen after a reload, API never answering',
-  );
-  defineReloadRows(
-    env.results,
-    'g-reset',
-    '200 jobs on screen after a reload, API connections reset',
-  );
+  const modes = [
+    ['g-offline', 'offline'],
+    ['g-hanging', 'API never answering'],
+    ['g-reset', 'API connections reset'],
+  ] as const;
+  for (const [id, mode] of modes) {
+    const label = `200 jobs after a reload, ${mode}`;
+    defineReloadRows(env.results, id, label, {
+      shown: `${label}: all 200 rows in the DOM`,
+      firstScreen: `${label}: the first screen (the newest job's row, the viewport filled)`,
+    });
+  }
+  env.results.define({
+    id: FIRST_SCREEN_ROWS,
+    label: `200 jobs after a reload: rows in the DOM at the first screen (${VIEWPORT.width} × ${VIEWPORT.height} viewport)`,
+    unit: 'requests',
+    noRatio: true,
+  });
+  // One millisecond apart, so every client lists them in one order: h-200 the newest.
+  const newestAt = Date.now() - 1000;
   const jobs: Job[] = Array.from({ length: 200 }, (_, i) => ({
     ...sampleJob(`h-${i + 1}`, 1, i + 1),
     data: { scenes: [] },
+    updatedAt: newestAt - (199 - i),
   }));
   await clearServer(env.appUrl);
   await seedServer(env.appUrl, jobs);
-  const want = { count: 200 };
+  const [newest] = (await serverVideoIds(env.appUrl)).keys();
+  if (newest !== 'h-200') throw new Error(`the server lists ${String(newest)} first, not h-200`);
+  const want: RowsWanted = { count: 200, firstScreen: { jobId: newest, count: 200 } };
   for (const name of env.order) {
     const peer = env.peers[name];
     await withContext(env, async (context) => {
@@ -454,8 +507,7 @@ export async function caseHistory200(
           const plan = (
             globalThis as unknown as { plan: { setCachedJob(id: string, job: Job): Promise<void> } }
           ).plan;
-          for (const job of list)
-            await plan.setCachedJob(String(job.jobId), { ...job, updatedAt: Date.now() });
+          for (const job of list) await plan.setCachedJob(String(job.jobId), job);
         }, jobs);
         peer.proxy.setApiMode('forward');
       }

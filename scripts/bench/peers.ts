@@ -52,18 +52,45 @@ const ADAPTER = String.raw`
 (() => {
   if (globalThis.__bench) return;
   const watch = JSON.parse(sessionStorage.getItem('__bench_watch') || 'null');
-  const state = { shownAt: null };
+  const state = { shownAt: null, firstScreenAt: null, firstScreenRows: null };
   if (watch) {
     const seen = () =>
       watch.jobId
         ? document.querySelector('[data-job-id="' + watch.jobId + '"]') !== null
         : document.querySelectorAll('[data-job-id]').length >= watch.count;
-    new MutationObserver((_, observer) => {
-      if (state.shownAt === null && seen()) {
-        state.shownAt = performance.now();
-        observer.disconnect();
+    const first = watch.firstScreen;
+    // The first screen: the newest job's row, and rows down to the viewport's bottom edge (or
+    // all of them). Layout is read only once that row is there.
+    const firstScreen = () => {
+      if (document.querySelector('li.job[data-job-id="' + first.jobId + '"]') === null) return false;
+      const rows = document.querySelectorAll('li.job');
+      return (
+        rows.length >= first.count ||
+        rows[rows.length - 1].getBoundingClientRect().bottom >= window.innerHeight
+      );
+    };
+    const done = () => state.shownAt !== null && (!first || state.firstScreenAt !== null);
+    const check = () => {
+      if (state.shownAt === null && seen()) state.shownAt = performance.now();
+      // The time the DOM was seen in this state, not counting the layout the check reads.
+      const at = performance.now();
+      if (first && state.firstScreenAt === null && firstScreen()) {
+        state.firstScreenAt = at;
+        state.firstScreenRows = document.querySelectorAll('li.job').length;
       }
-    }).observe(document, { childList: true, subtree: true });
+      if (done()) {
+        observer.disconnect();
+        document.removeEventListener('load', check, true);
+        document.fonts.removeEventListener('loadingdone', check);
+      }
+    };
+    const observer = new MutationObserver(check);
+    observer.observe(document, { childList: true, subtree: true });
+    if (first) {
+      // Rows can grow without a mutation, when a stylesheet or a font arrives: look again then.
+      document.addEventListener('load', check, true);
+      document.fonts.addEventListener('loadingdone', check);
+    }
   }
   const describe = (error) =>
     error instanceof Error ? error.name + ': ' + error.message : String(error);
@@ -191,7 +218,7 @@ export async function startPeers(target: string): Promise<Record<PeerName, Peer>
 
 interface BenchGlobal {
   __bench: {
-    state: { shownAt: number | null };
+    state: { shownAt: number | null; firstScreenAt: number | null; firstScreenRows: number | null };
     jobs: Record<string, unknown>;
     saveAll(specs: readonly SaveSpec[]): Promise<(SaveResult & { startedAt: number })[]>;
     floor(key: string): Promise<number>;
@@ -230,20 +257,38 @@ export function isIdle(page: Page): Promise<boolean> {
   return page.evaluate(() => (globalThis as unknown as BenchGlobal).__bench.idle());
 }
 
+/** What a reload waits for: the row of `jobId`, or `count` rows; and maybe the first screen. */
+export type RowsWanted = ({ jobId: string } | { count: number }) & {
+  /**
+   * Also time the first screen: the `li.job` row of `jobId` (the newest job) in the DOM, and the
+   * rows there reaching the viewport's bottom edge (the last one's bottom at or below
+   * `window.innerHeight`) or `count` of them present.
+   */
+  firstScreen?: { jobId: string; count: number };
+};
+
+/** A reload's times, from navigation start (ms). */
+export interface ReloadTiming {
+  readonly ok: true;
+  readonly shown: number;
+  readonly domContentLoaded: number;
+  /** veo-sync's `veo:hydrated` mark, where the page has it. */
+  readonly hydrated: number | null;
+  /** The first screen, and how many rows it held, when asked for. */
+  readonly firstScreen: { at: number; rows: number } | null;
+}
+
 /**
- * Navigates `page` to `url` and resolves when the rows asked for are on screen: the row of
- * `jobId`, or `count` rows. Times are from navigation start (ms); `hydrated` is veo-sync's
- * `veo:hydrated` mark where the page has it.
+ * Navigates `page` to `url` and resolves when the rows asked for are on screen (and the first
+ * screen, when asked for). Times are from navigation start (ms), taken in the page by one
+ * MutationObserver (plus a look when a stylesheet or font loads) that every client's page gets.
  */
 export async function timeRowsAfterNavigation(
   page: Page,
   url: string,
-  want: { jobId: string } | { count: number },
+  want: RowsWanted,
   timeoutMs = 30_000,
-): Promise<
-  | { ok: true; shown: number; domContentLoaded: number; hydrated: number | null }
-  | { ok: false; error: string }
-> {
+): Promise<ReloadTiming | { ok: false; error: string }> {
   await page.evaluate((w) => sessionStorage.setItem('__bench_watch', JSON.stringify(w)), want);
   try {
     await page.goto(url, { waitUntil: 'commit' });
@@ -254,21 +299,26 @@ export async function timeRowsAfterNavigation(
     };
   }
   await page.waitForFunction(
-    () => (globalThis as unknown as BenchGlobal).__bench.state.shownAt !== null,
-    undefined,
-    {
-      timeout: timeoutMs,
-      polling: 50,
+    (first) => {
+      const { state } = (globalThis as unknown as BenchGlobal).__bench;
+      return state.shownAt !== null && (!first || state.firstScreenAt !== null);
     },
+    want.firstScreen !== undefined,
+    { timeout: timeoutMs, polling: 50 },
   );
   return page.evaluate(() => {
     const navigation = performance.getEntriesByType('navigation')[0] as
       PerformanceNavigationTiming | undefined;
+    const { state } = (globalThis as unknown as BenchGlobal).__bench;
     return {
       ok: true as const,
-      shown: (globalThis as unknown as BenchGlobal).__bench.state.shownAt ?? NaN,
+      shown: state.shownAt ?? NaN,
       domContentLoaded: navigation?.domContentLoadedEventEnd ?? NaN,
       hydrated: performance.getEntriesByName('veo:hydrated')[0]?.startTime ?? null,
+      firstScreen:
+        state.firstScreenAt === null
+          ? null
+          : { at: state.firstScreenAt, rows: state.firstScreenRows ?? NaN },
     };
   });
 }
