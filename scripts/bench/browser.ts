@@ -368,6 +368,21 @@ function describeCheckout(): string {
   }
 }
 
+/**
+ * Why veo-sync is behind where it is by design, said under the row when it is: what the peer does
+ * to get there sooner, and what veo-sync does instead.
+ */
+const WHY_BEHIND: Record<string, string> = {
+  'b:time':
+    'The recipe sends its five queued PUTs back to back and never retries one: the last two ' +
+    'copies happen to be the final version, the three answered 500 are dropped (with five ' +
+    'different jobs, case c, it loses three of them). veo-sync keeps its one coalesced op and ' +
+    'retries it with backoff from 100 ms, full jitter (lib/client/retry-policy.ts): after a burst ' +
+    'of up to four failures the final version is on the server within a second, and a failure ' +
+    'that lasts is not hammered (about 35 attempts in an hour, never sooner than Retry-After).',
+  'c:time': 'The recipe never gets there: it drops what was answered 500.',
+};
+
 /** Every measured time where a peer's figure is below veo-sync's, or veo-sync has none. */
 function behind(results: Results): string {
   const ids = [
@@ -391,6 +406,8 @@ function behind(results: Results): string {
           `- ${row.label}: veo-sync ${formatCell(row, 'project', true)}, ${PEER_LABELS[peer]} ${formatCell(row, peer, true)}`,
         );
     }
+    const why = WHY_BEHIND[id];
+    if (why && lines.at(-1)?.startsWith(`- ${row.label}:`)) lines.push(`  ${why}`);
   }
   return lines.length > 0
     ? lines.join('\n')
