@@ -6,9 +6,14 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { benchBrowser, spliceChromiumSection, updateReadme } from './bench/browser';
 import { benchCatchUp, benchClient } from './bench/client';
-import { benchApi, benchJobSizes } from './bench/server';
+import { benchServer, benchServerOnly } from './bench/server';
 
 async function main(): Promise<void> {
+  if (['server', 'load'].includes(process.argv[process.argv.indexOf('--only') + 1] ?? '')) {
+    // The server's sections alone (`load`: the load test alone), written in place.
+    await benchServerOnly(process.argv);
+    return;
+  }
   if (process.argv[process.argv.indexOf('--only') + 1] === 'chromium') {
     // The Chromium part alone: its section of docs/benchmarks.md, its charts, the README table.
     const chromium = await benchBrowser();
@@ -18,10 +23,7 @@ async function main(): Promise<void> {
     return;
   }
   const started = new Date();
-  console.log('Job sizes and compression…');
-  const sizes = await benchJobSizes();
-  console.log('Jobs API on the local D1…');
-  const api = await benchApi();
+  const server = await benchServer();
   console.log('Device: saves, lists, drains…');
   const client = await benchClient();
   console.log('Device: catching up on 200 jobs…');
@@ -36,22 +38,7 @@ Written by \`npm run bench\` on ${started.toISOString().slice(0, 10)}: ${os.cpus
 ${Math.round(os.totalmem() / 1024 ** 3)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.
 Shared machine: read medians and ratios, not single runs.
 
-## Job sizes and server-side compression
-
-Generated jobs (\`lib/shared/sample-job.ts\`, deterministic), median of 7 runs.
-
-${sizes}
-
-## Jobs API on the local D1
-
-Each call goes through the real route handler and the store to Miniflare's D1 (the embedded
-database of \`npm start\`). \`D1 requests\` counts requests to D1 per API call; \`rows read\` and
-\`rows written\` are D1's own \`meta\` counters (what Cloudflare bills), averaged per call. The
-"since" pull comes after one job changed; \`DELETE all\` runs once, on every stored job. The two "signed in" rows go through the access guard with a session cookie: checking the session
-reads its one row of \`veo_sessions\` in a D1 request of its own, which an instance does at most once
-per session per 30 s (the second row); the first row forces the check on every call.
-
-${api}
+${server}
 
 ## Catching up: a new device and 200 jobs
 

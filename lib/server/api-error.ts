@@ -72,7 +72,16 @@ export function jsonResponse(
   status = 200,
   headers: Record<string, string> = {},
 ): Response {
-  return new Response(JSON.stringify(body), {
+  return jsonTextResponse(JSON.stringify(body), status, headers);
+}
+
+/** {@link jsonResponse} for JSON already serialised. */
+export function jsonTextResponse(
+  json: string,
+  status = 200,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(json, {
     status,
     headers: {
       'content-type': 'application/json; charset=utf-8',

@@ -1,6 +1,4 @@
 import 'server-only';
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
 import * as z from 'zod';
 import {
   BUNDLE_LENGTH_HEADER,
@@ -20,12 +18,10 @@ import {
   type JobId,
 } from '@/lib/shared/job-schema';
 import { acceptsGzipEncoding } from '@/lib/shared/accept-gzip';
-import { ApiError, jsonResponse, toErrorResponse } from './api-error';
+import { ApiError, jsonResponse, jsonTextResponse, toErrorResponse } from './api-error';
+import { gunzip, gzip } from './compression';
 import type { JobStore } from './job-store';
-import { readJsonBody } from './request-body';
-
-const gunzip = promisify(zlib.gunzip);
-const gzip = promisify(zlib.gzip);
+import { readJsonBody, readJsonDocument } from './request-body';
 
 /**
  * How far ahead of the server's clock a client's `updatedAt`, `at` or `before` may be (ms). A
@@ -158,7 +154,7 @@ export function createJobsApi(deps: JobsApiDeps) {
         await authorize(request, false);
         const since = new URL(request.url).searchParams.get('since');
         const store = await deps.getStore();
-        if (since === null) return jsonResponse(await store.listJobs());
+        if (since === null) return jsonTextResponse(await store.listJobsJson());
         const cursor = cursorSchema.safeParse(since);
         if (!cursor.success) {
           throw ApiError.fromZod(
@@ -273,9 +269,9 @@ export function createJobsApi(deps: JobsApiDeps) {
         await authorize(request, true);
         const jobId = parseJobId(rawJobId);
         const opId = parseOpId(request);
-        const body = await readJsonBody(request);
+        const body = await readJsonDocument(request);
         const parsed = await refuseDeepNesting(() =>
-          Promise.resolve(jobInputSchema.safeParse(body)),
+          Promise.resolve(jobInputSchema.safeParse(body.value)),
         );
         if (!parsed.success) {
           throw ApiError.fromZod(
@@ -293,7 +289,7 @@ export function createJobsApi(deps: JobsApiDeps) {
         assertNotInFuture(job.updatedAt, 'updatedAt');
         if (job.version !== undefined) assertVersionNotInFuture(job.version, 'version');
         const store = await deps.getStore();
-        return jsonResponse(await refuseDeepNesting(() => store.upsertJob(job, opId)));
+        return jsonResponse(await refuseDeepNesting(() => store.upsertJob(job, opId, body)));
       });
     },
 

@@ -1,9 +1,6 @@
 import 'server-only';
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
 import { ApiError } from './api-error';
-
-const gunzip = promisify(zlib.gunzip);
+import { gunzip } from './compression';
 
 /** The most bytes a request body may have on the wire (Vercel refuses over 4.5 MB). */
 export const MAX_WIRE_BYTES = 4 * 1024 * 1024;
@@ -17,6 +14,15 @@ export interface BodyLimits {
 
 const DEFAULT_LIMITS: BodyLimits = { maxWireBytes: MAX_WIRE_BYTES, maxJsonBytes: MAX_JSON_BYTES };
 
+/** A JSON request body as it came: parsed, its bytes, and the gzip they came in. */
+export interface JsonBody {
+  readonly value: unknown;
+  /** The JSON text's bytes (UTF-8), after inflating. */
+  readonly json: Uint8Array;
+  /** The body as sent, when it was `Content-Encoding: gzip`: one or more gzip members. */
+  readonly gzip: Uint8Array | undefined;
+}
+
 /**
  * Reads a JSON request body, plain or `Content-Encoding: gzip`, within hard limits: the wire
  * size is checked while reading (a lying or missing Content-Length changes nothing) and gzip is
@@ -27,6 +33,14 @@ export async function readJsonBody(
   request: Request,
   limits: BodyLimits = DEFAULT_LIMITS,
 ): Promise<unknown> {
+  return (await readJsonDocument(request, limits)).value;
+}
+
+/** {@link readJsonBody}, keeping the body's bytes (the job route may store the gzip as it came). */
+export async function readJsonDocument(
+  request: Request,
+  limits: BodyLimits = DEFAULT_LIMITS,
+): Promise<JsonBody> {
   const contentType = request.headers.get('content-type');
   if (contentType !== null && !/^application\/(.+\+)?json\s*(;|$)/i.test(contentType.trim())) {
     throw new ApiError(
@@ -72,7 +86,8 @@ export async function readJsonBody(
     throw new ApiError('invalid_json', 'The body is not valid UTF-8');
   }
   try {
-    return JSON.parse(text) as unknown;
+    const value = JSON.parse(text) as unknown;
+    return { value, json, gzip: encoding === 'identity' ? undefined : wire };
   } catch (error) {
     const detail = error instanceof Error ? `: ${error.message}` : '';
     throw new ApiError('invalid_json', `The body is not valid JSON${detail}`);

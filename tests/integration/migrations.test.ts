@@ -88,7 +88,10 @@ describe('migrations carry existing data over', () => {
           params: [info.createdAt, T0 + 10, T0 + 86_400_000],
         },
       ]);
-      expect(await applyMigrations(executor, all)).toEqual(['0004_causal_versions.sql']);
+      expect(await applyMigrations(executor, all)).toEqual([
+        '0004_causal_versions.sql',
+        '0005_ops_expiry_index.sql',
+      ]);
 
       const store = createJobStore(executor, { now: () => T0 + 100 });
       const list = await store.listJobs();

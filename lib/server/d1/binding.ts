@@ -51,10 +51,49 @@ export function bindingExecutor(
 
 // Transient failures the binding reports as plain errors; Cloudflare's docs list these as safe
 // to retry: https://developers.cloudflare.com/d1/observability/debug-d1/#error-list. The last
-// ones are getPlatformProxy's connection to workerd dropping under load (undici's "other side
-// closed"): the request may not have run, and every write is idempotent, so it is retried too.
+// ones are the local connection to workerd dropping under load (undici's "other side closed",
+// which reaches us as "fetch failed" with it as the cause): the request may not have run, and
+// every write is idempotent, so it is retried too.
 const TRANSIENT_MESSAGE =
   /network connection lost|overloaded|storage (caused object to be reset|operation exceeded timeout)|internal error|reset because its code was updated|other side closed|socket hang up|ECONNRESET/i;
+
+/** Node and undici error codes of a connection that failed or dropped before an answer. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  // Miniflare stopped (the server shutting down): answered 503, not an unexpected 500.
+  'ERR_DISPOSED',
+]);
+
+/** `error` and its causes, outermost first (a few levels: undici nests two or three). */
+function causeChain(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = error; e !== undefined && e !== null && chain.length < 6;) {
+    chain.push(e);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return chain;
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Whether `error` (or one of its causes) is the local database's workerd no longer listening:
+ * the process went away, and whoever owns the bridge must start a new one (lib/server/d1/local.ts).
+ */
+export function isBridgeLost(error: unknown): boolean {
+  return causeChain(error).some((e) => codeOf(e) === 'ECONNREFUSED');
+}
 
 /**
  * Whether `error` is getPlatformProxy's bridge to workerd losing step: Miniflare 3's synchronous
@@ -71,13 +110,32 @@ export function isProxyDesync(error: unknown): boolean {
   );
 }
 
-/** A binding failure as the store's error: `unavailable` (retried, then 503) or `query`. */
+/**
+ * A binding failure as the store's error: `unavailable` (retried, then 503) or `query`. The
+ * error's causes are looked at too ("fetch failed" says nothing; its cause says the socket
+ * closed), and their messages kept for the log.
+ */
 export function toD1Error(error: unknown): D1Error {
-  const message = error instanceof Error ? error.message : String(error);
-  const kind = TRANSIENT_MESSAGE.test(message) || isProxyDesync(error) ? 'unavailable' : 'query';
+  if (error instanceof D1Error) return error;
+  const chain = causeChain(error);
+  const messages = chain.map((e) => (e instanceof Error ? e.message : String(e)).trim());
+  const transient =
+    isProxyDesync(error) ||
+    chain.some((e) => {
+      const code = codeOf(e);
+      return code !== undefined && TRANSIENT_CODES.has(code);
+    }) ||
+    messages.some((m) => TRANSIENT_MESSAGE.test(m));
+  // D1's own message first; a cause only where it says more ("fetch failed (other side closed)").
+  const message = messages
+    .slice(1)
+    .reduce(
+      (text, m) => (m === '' || text.includes(m) ? text : `${text} (${m})`),
+      messages[0] ?? '',
+    );
   return new D1Error(
-    kind,
-    isProxyDesync(error) ? `the local database bridge failed (${message.trim()})` : message,
+    transient ? 'unavailable' : 'query',
+    isProxyDesync(error) ? `the local database bridge failed (${message})` : message,
     { cause: error },
   );
 }
