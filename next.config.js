@@ -41,8 +41,8 @@ module.exports = (phase) => {
   // Only the dev server needs eval (hot reload); NODE_ENV is not a safe signal (vitest sets "test").
   const dev = phase === 'phase-development-server';
   return {
-    // wrangler's getPlatformProxy() starts Miniflare (workerd) for the embedded local D1: both must
-    // stay plain Node modules, never bundled.
+    // The embedded local D1 is wrangler's Miniflare (workerd), started at run time: both must stay
+    // plain Node modules, never bundled.
     serverExternalPackages: ['wrangler', 'miniflare'],
     reactStrictMode: true,
     // `GET /api/veo/jobs/:id` sends the job's stored gzip bytes with `Content-Encoding: gzip`;
