@@ -82,8 +82,9 @@ async function historyPage(): Promise<Response | undefined> {
   return new Response(body, { headers });
 }
 
-/** How many rows go out first: more than any screen shows. */
-const FIRST_ROWS = 30;
+/** How many rows go out first: a screenful on a tall desktop screen; then the rest, in pieces. */
+const FIRST_ROWS = 16;
+const MORE_ROWS = 50;
 
 /**
  * The device's rows as HTML, in pieces made one after the other as they are sent; the page's own
@@ -96,10 +97,12 @@ async function deviceRows(): Promise<(() => string)[]> {
       new Promise<undefined>((resolve) => setTimeout(resolve, ROWS_WAIT_MS)),
     ]);
     if (jobs?.length) {
-      return [
-        () => jobListParts.open() + jobListParts.rows(jobs.slice(0, FIRST_ROWS)),
-        () => jobListParts.rows(jobs.slice(FIRST_ROWS)) + jobListParts.close(),
-      ];
+      const pieces = [() => jobListParts.open() + jobListParts.rows(jobs.slice(0, FIRST_ROWS))];
+      for (let start = FIRST_ROWS; start < jobs.length; start += MORE_ROWS) {
+        pieces.push(() => jobListParts.rows(jobs.slice(start, start + MORE_ROWS)));
+      }
+      pieces.push(() => jobListParts.close());
+      return pieces;
     }
   } catch (error) {
     console.error('[veo-sync] the history page is served without its rows', error);
