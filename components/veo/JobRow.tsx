@@ -8,6 +8,7 @@ import {
   getCachedJob,
   type JobListItem,
 } from '@/lib/veo/cache';
+import { downloadBlob } from '@/lib/veo/download';
 import { formatBytes, formatTime } from '@/lib/veo/format';
 import { exportJob } from '@/lib/veo/job-file';
 
@@ -24,15 +25,6 @@ const OFFLINE_LABEL = {
   older: 'Older version on this device (the newest is on its way)',
   none: 'Not on this device yet',
 } as const;
-
-function download(name: string, blob: Blob): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 0);
-}
 
 /**
  * One job in the history. Its actions run here, with their own pending state and their errors
@@ -146,7 +138,7 @@ export function JobRow({
           onClick={() =>
             void act('export', async () => {
               const { name, blob } = exportJob(await read());
-              download(name, blob);
+              downloadBlob(name, blob);
             })
           }
           disabled={busy !== null}

@@ -2,6 +2,15 @@
 
 import { useEffect, useRef, useState } from 'react';
 import type { CachedVeoJob } from '@/lib/shared/job-schema';
+import { downloadBlob } from '@/lib/veo/download';
+import {
+  allPrompts,
+  allPromptsText,
+  promptsFile,
+  promptText,
+  scenePrompt,
+} from '@/lib/veo/prompts';
+import { CopyButton } from './CopyButton';
 
 /** Scenes shown at a time: a 400-scene job stays light to render and to scroll. */
 export const SCENES_PER_PAGE = 20;
@@ -36,6 +45,7 @@ function Prompt({ text: value }: { text: string }) {
 function Scene({ scene, index }: { scene: unknown; index: number }) {
   if (!isRecord(scene)) return <li className="scene">{text(scene)}</li>;
   const { prompt, summary, sceneNumber, startTime, endTime, ...rest } = scene;
+  const forCopy = scenePrompt(scene, index);
   // Short values inline; objects, lists and long texts folded away behind their name.
   const inline = (v: unknown) => !isRecord(v) && !Array.isArray(v) && text(v).length <= 160;
   const simple = Object.entries(rest).filter(([, v]) => inline(v));
@@ -50,6 +60,15 @@ function Scene({ scene, index }: { scene: unknown; index: number }) {
       </h4>
       {summary !== undefined ? <p className="scene-summary">{text(summary)}</p> : null}
       {prompt !== undefined ? <Prompt text={text(prompt)} /> : null}
+      {forCopy ? (
+        <div className="scene-actions">
+          <CopyButton
+            text={() => promptText(forCopy)}
+            label="Copy prompt"
+            what={`the prompt of scene ${forCopy.number}`}
+          />
+        </div>
+      ) : null}
       {simple.length > 0 ? (
         <dl className="fields">
           {simple.map(([key, value]) => (
@@ -115,6 +134,25 @@ export function JobView({ job, onClose }: { job: CachedVeoJob; onClose: () => vo
         {job.sceneCount} scenes · {job.charactersFound} characters · {job.mode} · {job.voice} ·{' '}
         {job.status}
       </p>
+
+      {allPrompts(job).length > 0 ? (
+        <div className="job-view-actions">
+          <CopyButton
+            text={() => allPromptsText(job)}
+            label="Copy all prompts"
+            what={`every scene's prompt of ${job.videoId || job.jobId}, numbered`}
+          />
+          <button
+            type="button"
+            onClick={() => {
+              const { name, blob } = promptsFile(job);
+              downloadBlob(name, blob);
+            }}
+          >
+            Download prompts
+          </button>
+        </div>
+      ) : null}
 
       <h3>Scenes</h3>
       {pager}

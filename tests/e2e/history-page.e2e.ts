@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import type { CachedVeoJob } from '@/lib/shared/job-schema';
 import { generateSampleJob } from '@/lib/shared/sample-job';
+import { allPromptsText, promptText, scenePrompt } from '@/lib/veo/prompts';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, openApp } from './support/browser';
 import { useChromium } from './support/use-chromium';
@@ -51,6 +53,55 @@ describe('history page', () => {
 
     await sample.getByRole('button', { name: /^Delete / }).click();
     await expect.poll(() => sample.count()).toBe(0);
+  });
+
+  it('copies a scene’s prompt and all prompts, says so, and downloads them as a text file', async () => {
+    const page = await open({ permissions: ['clipboard-read', 'clipboard-write'] });
+    const id = await addSample(page);
+    const job = (await page.evaluate(
+      (jobId) => globalThis.veoCache!.getCachedJob(jobId),
+      id,
+    )) as unknown as CachedVeoJob;
+    await byId(page, id)
+      .getByRole('button', { name: /^Open / })
+      .click();
+    const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+
+    await page.getByRole('button', { name: /^Copy prompt: the prompt of scene 2$/ }).click();
+    await page.getByRole('status').filter({ hasText: 'Copied' }).first().waitFor();
+    const second = scenePrompt(job.data.scenes?.[1], 1)!;
+    expect(await clipboard()).toBe(promptText(second));
+    expect(await clipboard()).toMatch(/^Scene 2 · \d+s–\d+s\n\S/);
+
+    await page.getByRole('button', { name: /^Copy all prompts/ }).click();
+    const all = await clipboard();
+    expect(all).toBe(allPromptsText(job));
+    expect(all.split('\n\n')).toHaveLength(job.data.scenes!.length);
+
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download prompts' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe(`veo-prompts-${id}.txt`);
+    expect(await readFile(await file.path(), 'utf8')).toBe(`${all}\n`);
+  });
+
+  it('offers the prompts to copy by hand where the page may not write the clipboard', async () => {
+    const page = await open();
+    const id = await addSample(page);
+    await page.evaluate(() => {
+      Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
+    });
+    await byId(page, id)
+      .getByRole('button', { name: /^Open / })
+      .click();
+    await page.getByRole('button', { name: /^Copy prompt: the prompt of scene 1$/ }).click();
+    const box = page.getByRole('textbox', { name: /Select and copy it here/ });
+    await box.waitFor();
+    expect(await box.inputValue()).toMatch(/^Scene 1 · /);
+    // Selected already: Ctrl+C copies it.
+    expect(
+      await box.evaluate((el: HTMLTextAreaElement) => el.selectionEnd - el.selectionStart),
+    ).toBe((await box.inputValue()).length);
   });
 
   it('undoes a delete that has not reached the server yet', async () => {
