@@ -5,7 +5,7 @@
  * not. It reads only through the cache facade, so it renders from IndexedDB at once, online or
  * not, and updates itself when any tab, the service worker or a pull changes something.
  */
-import { useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { CachedVeoJob } from '@/lib/shared/job-schema';
 import { generateSampleJobInput } from '@/lib/shared/sample-job';
 import {
@@ -17,7 +17,9 @@ import {
   type JobListItem,
 } from '@/lib/veo/cache';
 import { LOADING_ROWS_HTML } from '@/lib/veo/early-rows';
+import { ALL_JOBS, findJobs, isFiltered, type JobQuery } from '@/lib/veo/find-jobs';
 import { readJobFile } from '@/lib/veo/job-file';
+import { JobFinder } from './JobFinder';
 import { JobList } from './JobList';
 import { JobView } from './JobView';
 import { SyncStatusBar } from './SyncStatusBar';
@@ -48,6 +50,8 @@ interface Deleted {
 
 export function VeoHistoryPanel() {
   const jobs = useJobList();
+  const [query, setQuery] = useState<JobQuery>(ALL_JOBS);
+  const found = useMemo(() => (jobs ? findJobs(jobs, query) : null), [jobs, query]);
   const [open, setOpen] = useState<CachedVeoJob | null>(null);
   const [busy, setBusy] = useState<'sample' | 'import' | 'clear' | 'undo' | null>(null);
   const [toolbarError, setToolbarError] = useState<string | null>(null);
@@ -192,6 +196,15 @@ export function VeoHistoryPanel() {
         ) : null}
       </div>
 
+      {jobs && jobs.length > 0 && !signedOut ? (
+        <JobFinder
+          query={query}
+          onChange={setQuery}
+          shown={found?.length ?? 0}
+          total={jobs.length}
+        />
+      ) : null}
+
       <div className={open ? 'layout with-view' : 'layout'}>
         {jobs === null ? (
           // Until the device's list is read: "Loading", or the rows the service worker put into
@@ -227,9 +240,16 @@ export function VeoHistoryPanel() {
               afterwards.
             </p>
           </div>
+        ) : isFiltered(query) && found?.length === 0 ? (
+          <div className="empty" data-testid="no-match">
+            <p>No job matches this search.</p>
+            <button type="button" onClick={() => setQuery(ALL_JOBS)}>
+              Show every job
+            </button>
+          </div>
         ) : (
           <JobList
-            jobs={jobs}
+            jobs={found ?? jobs}
             onOpen={setOpen}
             onDeleted={(gone, content) => {
               setDeleted({ job: gone, content });

@@ -104,6 +104,51 @@ describe('history page', () => {
     ).toBe((await box.inputValue()).length);
   });
 
+  it('finds a job by video id, URL or job id, filters by status and sync state, and sorts', async () => {
+    const page = await open();
+    const tag = `find${Date.now()}`;
+    const save = (jobId: string, extra: Record<string, unknown>) =>
+      page.evaluate(
+        ([id, fields]) =>
+          globalThis.veoCache!.setCachedJob(id, { data: { scenes: [] }, ...fields }),
+        [jobId, extra] as const,
+      );
+    await save(`${tag}-a`, { videoId: `${tag} lisbon tram`, sceneCount: 40 });
+    await save(`${tag}-b`, {
+      videoUrl: `https://youtu.be/${tag}Harbour`,
+      status: 'error',
+      sceneCount: 3,
+    });
+    await save(`${tag}-c`, { videoId: `${tag} lisbon night`, sceneCount: 200 });
+    await byId(page, `${tag}-c`).waitFor();
+    const shownIds = () =>
+      rows(page).evaluateAll((els) => els.map((el) => el.getAttribute('data-job-id')));
+
+    const find = page.getByRole('searchbox', { name: 'Find' });
+    await find.fill(`${tag} LISBON`);
+    await expect.poll(shownIds).toEqual([`${tag}-c`, `${tag}-a`]);
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^2 of \d+ jobs$/ })
+      .waitFor();
+    await find.fill(`${tag}harbour`);
+    await expect.poll(shownIds).toEqual([`${tag}-b`]);
+    await find.fill(`${tag}-a`);
+    await expect.poll(shownIds).toEqual([`${tag}-a`]);
+
+    await find.fill(tag);
+    await page.getByRole('combobox', { name: 'Sort' }).selectOption('scenes');
+    await expect.poll(shownIds).toEqual([`${tag}-c`, `${tag}-a`, `${tag}-b`]);
+    await page.getByRole('combobox', { name: 'Status' }).selectOption('error');
+    await expect.poll(shownIds).toEqual([`${tag}-b`]);
+    await page.getByRole('combobox', { name: 'Sync' }).selectOption('not-here');
+    await expect.poll(shownIds).toEqual([]);
+    await page.getByTestId('no-match').waitFor();
+    await page.getByRole('button', { name: 'Show every job' }).click();
+    await expect.poll(async () => (await shownIds()).length).toBeGreaterThanOrEqual(3);
+    expect(await find.inputValue()).toBe('');
+  });
+
   it('undoes a delete that has not reached the server yet', async () => {
     const page = await open();
     const id = await addSample(page);
