@@ -230,10 +230,16 @@ export class World {
     // in Node's thread pool, whose callbacks come on their own time: so wait by turns, with a
     // short sleep now and then, until every tab is done or waiting — never by a fixed count.
     const deadline = Date.now() + 30_000;
+    // A tab can also wait on the network through its device's sync lock: held by work of another
+    // tab (a replication an `open` set off, say) whose request is in the network. While one of
+    // the device's requests is, its busy tabs count as waiting; once none is, they must finish.
+    const stuck = (d: SimDevice, t: SimTab) =>
+      t.op !== undefined &&
+      !t.op.done &&
+      !t.op.waiting &&
+      !this.pending.some((p) => p.device === d.index);
     for (let turn = 0; Date.now() < deadline; turn++) {
-      const busy = this.devices.some((d) =>
-        d.tabs.some((t) => t.op !== undefined && !t.op.done && !t.op.waiting),
-      );
+      const busy = this.devices.some((d) => d.tabs.some((t) => stuck(d, t)));
       if (!busy && turn > 3) {
         // A few more turns for what an answer set off (status refreshes, notifications).
         for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -242,14 +248,14 @@ export class World {
       if (turn % 500 === 499) await new Promise((r) => setTimeout(r, 1));
       else await new Promise((r) => setImmediate(r));
     }
-    const stuck = this.devices.flatMap((d) =>
+    const names = this.devices.flatMap((d) =>
       d.tabs
         .map((t, i) => ({ t, i }))
-        .filter(({ t }) => t.op !== undefined && !t.op.done && !t.op.waiting)
+        .filter(({ t }) => stuck(d, t))
         .map(({ i }) => `dev${d.index}.tab${i}`),
     );
     throw new Error(
-      `the simulation did not settle in 30 s: ${stuck.join(', ')} neither done nor waiting on the network`,
+      `the simulation did not settle in 30 s: ${names.join(', ')} neither done nor waiting on the network`,
     );
   }
 
