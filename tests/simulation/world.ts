@@ -231,13 +231,14 @@ export class World {
     // short sleep now and then, until every tab is done or waiting — never by a fixed count.
     const deadline = Date.now() + 30_000;
     // A tab can also wait on the network through its device's sync lock: held by work of another
-    // tab (a replication an `open` set off, say) whose request is in the network. While one of
-    // the device's requests is, its busy tabs count as waiting; once none is, they must finish.
+    // tab (a replication an `open` set off, say) whose request is in the network, or whose answer
+    // is. While one of the device's is, its busy tabs count as waiting; once none is, they must
+    // finish.
+    const inNetwork = (d: SimDevice) =>
+      this.pending.some((p) => p.device === d.index) ||
+      this.held.some((h) => h.pending.device === d.index);
     const stuck = (d: SimDevice, t: SimTab) =>
-      t.op !== undefined &&
-      !t.op.done &&
-      !t.op.waiting &&
-      !this.pending.some((p) => p.device === d.index);
+      t.op !== undefined && !t.op.done && !t.op.waiting && !inNetwork(d);
     for (let turn = 0; Date.now() < deadline; turn++) {
       const busy = this.devices.some((d) => d.tabs.some((t) => stuck(d, t)));
       if (!busy && turn > 3) {
