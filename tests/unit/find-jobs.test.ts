@@ -1,30 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { JobListItem } from '@/lib/client/replica';
-import type { Version } from '@/lib/shared/version';
+import { listItem } from '../support/job-fixture';
 import { ALL_JOBS, findJobs, isFiltered } from '@/lib/veo/find-jobs';
 
-function item(jobId: string, extra: Partial<JobListItem>): JobListItem {
-  return {
-    jobId,
-    videoId: '',
-    videoUrl: '',
-    sceneCount: 1,
-    charactersFound: 0,
-    mode: 'hybrid',
-    voice: 'no-voice',
-    status: 'completed',
-    hasScript: false,
-    createdAt: '2026-11-01T00:00:00.000Z',
-    updatedAt: 1,
-    version: 'v' as Version,
-    error: null,
-    expiresAt: 1e13,
-    syncState: 'synced',
-    availableOffline: true,
-    onDevice: 'current',
-    ...extra,
-  };
-}
+const item = (jobId: string, extra: Partial<JobListItem>) =>
+  listItem(jobId, extra.updatedAt ?? 1, { createdAt: '2026-11-01T00:00:00.000Z', ...extra });
 
 const jobs = [
   item('a', {

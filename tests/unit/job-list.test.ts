@@ -2,30 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createJobList, SAVING_TIMEOUT_MS, type JobListSource } from '@/lib/client/job-list';
 import type { JobsChangedEvent, JobsChangedListener } from '@/lib/client/notifier';
 import type { JobListItem } from '@/lib/client/replica';
-import type { Version } from '@/lib/shared/version';
+import { listItem } from '../support/job-fixture';
 
-function item(jobId: string, updatedAt: number, extra: Partial<JobListItem> = {}): JobListItem {
-  return {
-    jobId,
-    videoId: '',
-    videoUrl: '',
-    sceneCount: 1,
-    charactersFound: 0,
-    mode: 'hybrid',
-    voice: 'no-voice',
-    status: 'completed',
-    hasScript: false,
-    createdAt: new Date(updatedAt).toISOString(),
-    updatedAt,
-    version: `v-${String(updatedAt).padStart(6, '0')}` as Version,
-    error: null,
-    expiresAt: updatedAt + 1e9,
-    syncState: 'synced',
-    availableOffline: true,
-    onDevice: 'current',
-    ...extra,
-  };
-}
+const item = listItem;
 
 /** A device whose list the test sets, and whose reads it lets finish one by one. */
 function fakeSource() {
