@@ -1,12 +1,12 @@
 'use client';
 
 import type { CachedVeoJob } from '@/lib/shared/job-schema';
-import type { JobListItem } from '@/lib/veo/cache';
+import type { JobListItem, ReplacedSummary } from '@/lib/veo/cache';
 import { JobRow } from './JobRow';
 
 export interface JobListProps {
   readonly jobs: readonly JobListItem[];
-  readonly onOpen: (job: CachedVeoJob) => void;
+  readonly onOpen: (job: CachedVeoJob, replaced?: ReplacedSummary) => void;
   readonly onDeleted: (job: JobListItem, content: CachedVeoJob | null) => void;
 }
 

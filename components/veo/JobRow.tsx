@@ -7,10 +7,12 @@ import {
   deleteCachedJob,
   getCachedJob,
   type JobListItem,
+  type ReplacedSummary,
 } from '@/lib/veo/cache';
 import { downloadBlob } from '@/lib/veo/download';
 import { formatBytes, formatTime } from '@/lib/veo/format';
 import { exportJob } from '@/lib/veo/job-file';
+import { ReplacedNotice } from './ReplacedNotice';
 
 const SYNC_LABEL = {
   synced: 'Synced',
@@ -36,7 +38,8 @@ export function JobRow({
   onDeleted,
 }: {
   job: JobListItem;
-  onOpen: (job: CachedVeoJob) => void;
+  /** Opens the job, or (with `replaced`) the user's replaced version of it. */
+  onOpen: (job: CachedVeoJob, replaced?: ReplacedSummary) => void;
   /** Called with the job's full content (when it could be read) so the delete can be undone. */
   onDeleted: (job: JobListItem, content: CachedVeoJob | null) => void;
 }) {
@@ -111,6 +114,9 @@ export function JobRow({
         <span>Updated {formatTime(job.updatedAt)}</span>
         {offline}
       </p>
+      {job.replaced ? (
+        <ReplacedNotice jobId={job.jobId} title={title} replaced={job.replaced} onSee={onOpen} />
+      ) : null}
       {details ? <JobDetails job={job} /> : null}
       {job.syncState === 'failed' && job.syncError ? (
         <p className="error">The server refused the last change: {job.syncError}</p>

@@ -10,7 +10,9 @@ import {
   promptText,
   scenePrompt,
 } from '@/lib/veo/prompts';
+import type { ReplacedSummary } from '@/lib/veo/cache';
 import { CopyButton } from './CopyButton';
+import { ReplacedNotice } from './ReplacedNotice';
 
 /** Scenes shown at a time: a 400-scene job stays light to render and to scroll. */
 export const SCENES_PER_PAGE = 20;
@@ -92,8 +94,19 @@ function Scene({ scene, index }: { scene: unknown; index: number }) {
   );
 }
 
-/** A job: its scenes a page at a time, its characters and its script. */
-export function JobView({ job, onClose }: { job: CachedVeoJob; onClose: () => void }) {
+/**
+ * A job: its scenes a page at a time, its characters and its script. With `replaced`, `job` is
+ * the user's replaced version of it (lib/client/replaced.ts), shown as such.
+ */
+export function JobView({
+  job,
+  replaced,
+  onClose,
+}: {
+  job: CachedVeoJob;
+  replaced?: ReplacedSummary;
+  onClose: () => void;
+}) {
   const scenes = job.data.scenes ?? [];
   const characters = job.data.characters ?? [];
   const pages = Math.max(1, Math.ceil(scenes.length / SCENES_PER_PAGE));
@@ -102,7 +115,7 @@ export function JobView({ job, onClose }: { job: CachedVeoJob; onClose: () => vo
   const first = page * SCENES_PER_PAGE;
   const isSample = isRecord(job.data) && job.data.sample === true;
 
-  useEffect(() => heading.current?.focus(), [job.jobId]);
+  useEffect(() => heading.current?.focus(), [job.jobId, job.version]);
 
   const pager = (
     <nav className="pager" aria-label="Scene pages">
@@ -121,15 +134,27 @@ export function JobView({ job, onClose }: { job: CachedVeoJob; onClose: () => vo
   );
 
   return (
-    <section className="job-view" aria-labelledby="job-view-title">
+    <section
+      className={replaced ? 'job-view job-view-replaced' : 'job-view'}
+      aria-labelledby="job-view-title"
+    >
       <div className="job-view-head">
         <h2 id="job-view-title" ref={heading} tabIndex={-1}>
+          {replaced ? 'Your replaced version: ' : null}
           {job.videoId || job.jobId} {isSample ? <span className="badge">Sample</span> : null}
         </h2>
         <button type="button" onClick={onClose}>
           Close
         </button>
       </div>
+      {replaced ? (
+        <ReplacedNotice
+          jobId={job.jobId}
+          title={job.videoId || job.jobId}
+          replaced={replaced}
+          onDone={onClose}
+        />
+      ) : null}
       <p className="muted">
         {job.sceneCount} scenes · {job.charactersFound} characters · {job.mode} · {job.voice} ·{' '}
         {job.status}

@@ -15,6 +15,7 @@ import {
   setCachedJob,
   syncStatus,
   type JobListItem,
+  type ReplacedSummary,
 } from '@/lib/veo/cache';
 import { LOADING_ROWS_HTML } from '@/lib/veo/early-rows';
 import { ALL_JOBS, findJobs, isFiltered, type JobQuery } from '@/lib/veo/find-jobs';
@@ -52,7 +53,8 @@ export function VeoHistoryPanel() {
   const jobs = useJobList();
   const [query, setQuery] = useState<JobQuery>(ALL_JOBS);
   const found = useMemo(() => (jobs ? findJobs(jobs, query) : null), [jobs, query]);
-  const [open, setOpen] = useState<CachedVeoJob | null>(null);
+  /** The job on screen: the job, or the user's replaced version of it (`replaced`). */
+  const [open, setOpen] = useState<{ job: CachedVeoJob; replaced?: ReplacedSummary } | null>(null);
   const [busy, setBusy] = useState<'sample' | 'import' | 'clear' | 'undo' | null>(null);
   const [toolbarError, setToolbarError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -250,15 +252,22 @@ export function VeoHistoryPanel() {
         ) : (
           <JobList
             jobs={found ?? jobs}
-            onOpen={setOpen}
+            onOpen={(job, replaced) => setOpen(replaced ? { job, replaced } : { job })}
             onDeleted={(gone, content) => {
               setDeleted({ job: gone, content });
               setNotice(null);
-              if (open?.jobId === gone.jobId) setOpen(null);
+              if (open?.job.jobId === gone.jobId) setOpen(null);
             }}
           />
         )}
-        {open ? <JobView job={open} onClose={() => setOpen(null)} /> : null}
+        {open ? (
+          <JobView
+            key={`${open.job.jobId} ${open.job.version}`}
+            job={open.job}
+            {...(open.replaced ? { replaced: open.replaced } : {})}
+            onClose={() => setOpen(null)}
+          />
+        ) : null}
       </div>
     </div>
   );

@@ -2,7 +2,7 @@
  * The device's database: the job replica, the outbox, dead letters and sync metadata, in one
  * IndexedDB database typed by one schema. Runs in a page and in the service worker alike.
  */
-import { wrap, type DBSchema, type IDBPDatabase } from 'idb';
+import { wrap, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import type { ApiErrorBody, Cursor } from '@/lib/shared/api-types';
 import type { CachedVeoJobInfo, JobId, OpId } from '@/lib/shared/job-schema';
 import {
@@ -16,7 +16,7 @@ import {
 import { dataSize, probeBlobStorage, probeBlobStorageOf, type StoredData } from './stored-data';
 
 export const DB_NAME = 'veo-sync';
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /**
  * How a job's data is encoded. `job-json` is what a save writes (JSON of the CachedVeoJob, ~1 ms
@@ -44,12 +44,35 @@ export interface JobRecord {
    * or an older one, kept readable until the newer data has arrived — and its size in bytes.
    */
   readonly stored?: StoredVersion;
+  /**
+   * A write of this device that lost to a newer version from elsewhere before the server had it
+   * (its data is in `replacedData`): kept for the user to look at, keep, or dismiss
+   * (lib/client/replaced.ts).
+   */
+  readonly replaced?: ReplacedVersion;
+}
+
+export interface ReplacedVersion {
+  /** The device's write as it was saved here. */
+  readonly info: CachedVeoJobInfo;
+  /** The version from elsewhere that replaced it. */
+  readonly by: Version;
+  /** When the device found out (ms); kept until `keptAt` + REPLACED_KEPT_MS. */
+  readonly keptAt: number;
+  readonly bytes: number;
 }
 
 export interface StoredVersion {
   readonly version: Version;
   readonly bytes: number;
 }
+
+/** The bytes of a job's replaced version (see {@link JobRecord.replaced}). */
+export type ReplacedDataRecord = StoredData & {
+  readonly jobId: JobId;
+  readonly version: Version;
+  readonly encoding: JobBlobEncoding;
+};
 
 /** Whether the device holds the data of the job's current version. */
 export function hasCurrentData(record: JobRecord | undefined): boolean {
@@ -166,7 +189,27 @@ export interface VeoSyncDB extends DBSchema {
     key: 'sync';
     value: SyncMeta;
   };
+  replacedData: {
+    key: JobId;
+    value: ReplacedDataRecord;
+  };
 }
+
+/**
+ * The stores a write to the replica touches (every caller of the merge rule's replica functions
+ * opens its transaction on these).
+ */
+export const REPLICA_STORES = [
+  'jobs',
+  'jobData',
+  'outbox',
+  'deadLetters',
+  'meta',
+  'replacedData',
+] as const;
+
+/** A read-write transaction on {@link REPLICA_STORES}. */
+export type ReplicaTx = IDBPTransaction<VeoSyncDB, (typeof REPLICA_STORES)[number][], 'readwrite'>;
 
 export type VeoDb = IDBPDatabase<VeoSyncDB>;
 
@@ -221,6 +264,7 @@ function upgrade(db: VeoDb, oldVersion: number, tx: IDBTransaction): void {
     dead.createIndex('by-jobId', 'op.jobId');
     db.createObjectStore('meta');
   }
+  if (oldVersion < 4) db.createObjectStore('replacedData', { keyPath: 'jobId' });
   const steps: UpgradeStep[] = [];
   if (oldVersion >= 1 && oldVersion < 2) steps.push(...migrateToCausalVersions(tx));
   if (oldVersion >= 1 && oldVersion < 3) steps.push(recordStoredVersions(tx));

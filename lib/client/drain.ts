@@ -6,10 +6,10 @@
 import type { CachedVeoJobInfo } from '@/lib/shared/job-schema';
 import type { Version } from '@/lib/shared/version';
 import { describeFailure, type ApiClient, type ApiResult, type SyncFailure } from './api-client';
-import type { OutboxOp, VeoDb } from './db';
+import { REPLICA_STORES, type OutboxOp, type VeoDb } from './db';
 import { uploadBody } from './job-blob';
 import { dataBlob, dataSize, storedFromBlob, withStoredDataFallback } from './stored-data';
-import { completeOp, deadLetterOp, nextDueOp, postponeOp } from './outbox';
+import { completeOp, deadLetterOp, findOp, nextDueOp, postponeOp } from './outbox';
 import { committed, mergeTombstone, mergeWrite } from './replica';
 import { retryDelay, type RetryPolicy } from './retry-policy';
 
@@ -189,7 +189,7 @@ async function sendUpsert(
 async function settle(
   ctx: DrainContext,
   op: OutboxOp,
-  answer: { job: CachedVeoJobInfo | null; deletedUpTo: Version | null },
+  answer: { job: CachedVeoJobInfo | null; deletedUpTo: Version | null; applied?: boolean },
   uploadedGzip?: Blob,
 ): Promise<void> {
   // The job's sync state changed with its op, whatever the answer does to the replica.
@@ -197,15 +197,18 @@ async function settle(
   await withStoredDataFallback(ctx.db, async () => {
     // In the form the database takes, made before the transaction (reading a Blob is async).
     const gzip = uploadedGzip && (await storedFromBlob(ctx.db, uploadedGzip));
-    const tx = ctx.db.transaction(
-      ['outbox', 'jobs', 'jobData', 'deadLetters', 'meta'],
-      'readwrite',
-    );
+    const tx = ctx.db.transaction(REPLICA_STORES, 'readwrite');
     const work = async () => {
+      // Still this device's latest write of the job (no newer save of it replaced the op).
+      const waiting = (await findOp(tx, op)) !== undefined;
       await completeOp(tx, op);
       if (op.kind === 'clear') return;
       if (answer.deletedUpTo) await mergeTombstone(tx, op.jobId, answer.deletedUpTo);
-      if (answer.job) await mergeWrite(tx, answer.job, ctx.now());
+      // An upsert the server refused for a newer version lost to it there (a replay of one that
+      // was applied, answered after a newer write, did not: it was the job for a while).
+      const lost =
+        op.kind === 'upsert' && waiting && answer.applied === false ? op.version : undefined;
+      if (answer.job) await mergeWrite(tx, answer.job, ctx.now(), undefined, lost);
       const data = await tx.objectStore('jobData').get(op.jobId);
       if (gzip && data?.version === op.version && data.encoding === 'job-json') {
         // Keep the gzip the upload already paid for: the replica shrinks ~5× (rule 10).

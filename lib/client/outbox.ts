@@ -4,6 +4,7 @@
  */
 import type { IDBPTransaction, StoreNames } from 'idb';
 import type { JobId } from '@/lib/shared/job-schema';
+import { replacesWaiting } from '@/lib/shared/merge-rule';
 import { lastVersionAt, type Version } from '@/lib/shared/version';
 import { CLEAR_ALL_KEY, type DeadLetter, type OutboxOp, type VeoDb, type VeoSyncDB } from './db';
 
@@ -71,20 +72,25 @@ async function dropOps(
 
 /**
  * Drops the waiting upserts of `jobId` that the replica now knows to lose: older than a write
- * the server holds (`'write'`), or covered by a tombstone (`'tombstone'`).
+ * the server holds (`'write'`), or covered by a tombstone (`'tombstone'`). Returns the versions
+ * dropped.
  */
 export async function dropCoveredOps(
   tx: WriteTx,
   jobId: JobId,
   version: Version,
   by: 'write' | 'tombstone',
-): Promise<void> {
+): Promise<Version[]> {
   const outbox = tx.objectStore('outbox');
+  const dropped: Version[] = [];
   for (const old of await outbox.index('by-jobId').getAll(jobId)) {
     if (old.kind !== 'upsert' || old.seq === undefined) continue;
-    if (by === 'write' ? old.version < version : old.version <= version)
+    if (by === 'write' ? replacesWaiting(old.version, version) : old.version <= version) {
       await outbox.delete(old.seq);
+      dropped.push(old.version);
+    }
   }
+  return dropped;
 }
 
 /** Ops in outbox order. */

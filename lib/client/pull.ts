@@ -5,7 +5,8 @@
 import type { DeletedJob } from '@/lib/shared/api-types';
 import type { CachedVeoJobInfo, JobId } from '@/lib/shared/job-schema';
 import type { ApiClient, SyncFailure } from './api-client';
-import type { VeoDb } from './db';
+import { REPLICA_STORES, type VeoDb } from './db';
+import { currentReplaced, forgetReplaced } from './replaced';
 import { unsyncedJobIds } from './outbox';
 import { liveInfo, mergeTombstone, mergeWrite } from './replica';
 
@@ -50,7 +51,7 @@ export async function pullChanges(ctx: PullContext, signal?: AbortSignal): Promi
  * the device deleted stays deleted until a newer write arrives.
  */
 async function mergeServerView(db: VeoDb, view: ServerView, now: number): Promise<JobId[]> {
-  const tx = db.transaction(['jobs', 'jobData', 'outbox', 'deadLetters', 'meta'], 'readwrite');
+  const tx = db.transaction(REPLICA_STORES, 'readwrite');
   const jobs = tx.objectStore('jobs');
   const changed = new Set<JobId>();
 
@@ -63,6 +64,13 @@ async function mergeServerView(db: VeoDb, view: ServerView, now: number): Promis
   const { jobIds: unsynced } = await unsyncedJobIds(tx);
   const listed = new Set(view.jobs.map((j) => j.jobId));
   for (const local of await jobs.getAll()) {
+    if (local.replaced && !currentReplaced(local, now)) {
+      // Kept long enough: the user did nothing about it.
+      const { replaced: _expired, ...rest } = local;
+      await forgetReplaced(tx, local.jobId);
+      await jobs.put(rest);
+      changed.add(local.jobId);
+    }
     const info = liveInfo(local);
     if (!info) continue;
     if (info.expiresAt <= now) {

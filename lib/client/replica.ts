@@ -2,15 +2,15 @@
  * The job replica on the device: local writes (each with its outbox op, in one transaction),
  * reads that never touch the network, and storage-pressure eviction of synced data.
  */
-import type { IDBPTransaction } from 'idb';
 import type { CachedVeoJob, CachedVeoJobInfo, JobId } from '@/lib/shared/job-schema';
-import { deleteAdvances, isLive, writeWins } from '@/lib/shared/merge-rule';
+import { deleteAdvances, isLive, replacedUnseen, writeWins } from '@/lib/shared/merge-rule';
 import {
   INITIAL_CLOCK,
   lastVersionAt,
   maxVersion,
   observe,
   tick,
+  versionNode,
   type Version,
 } from '@/lib/shared/version';
 import {
@@ -20,9 +20,10 @@ import {
   type JobBlobEncoding,
   type JobRecord,
   type OutboxOp,
+  type ReplicaTx,
   type SyncMeta,
   type VeoDb,
-  type VeoSyncDB,
+  REPLICA_STORES,
 } from './db';
 import { jobToJson } from './job-blob';
 import {
@@ -33,6 +34,14 @@ import {
   type StoredData,
 } from './stored-data';
 import { dropCoveredOps, enqueueOp, unsyncedJobIds } from './outbox';
+import {
+  carriedReplaced,
+  currentReplaced,
+  forgetReplaced,
+  keepReplaced,
+  replacedSummary,
+  type ReplacedSummary,
+} from './replaced';
 
 /** Where a job stands between this device and the server. */
 export type JobSyncState =
@@ -61,6 +70,11 @@ export interface JobListItem extends CachedVeoJobInfo {
   readonly onDevice: 'current' | 'older' | 'none';
   /** How much space the data on the device takes (bytes), if any is there. */
   readonly storedBytes?: number;
+  /**
+   * The user's write from this device that a newer version from elsewhere replaced before the
+   * server had it, kept here for a while (lib/client/replaced.ts).
+   */
+  readonly replaced?: ReplacedSummary;
 }
 
 /** Space ran out even after evicting every synced job's data: nothing was written. */
@@ -72,13 +86,6 @@ export class StorageFullError extends Error {
     });
   }
 }
-
-const WRITE_STORES = ['jobs', 'jobData', 'outbox', 'deadLetters', 'meta'] as const;
-type ReplicaTx = IDBPTransaction<
-  VeoSyncDB,
-  ('jobs' | 'jobData' | 'outbox' | 'deadLetters' | 'meta')[],
-  'readwrite'
->;
 
 // --- the clock ---------------------------------------------------------------------------------
 
@@ -124,6 +131,8 @@ export async function mergeWrite(
   info: CachedVeoJobInfo,
   now: number,
   data?: { stored: StoredData; encoding: JobBlobEncoding },
+  /** A write of this device the server answered it had beaten (`info` is the winner). */
+  lost?: Version,
 ): Promise<boolean> {
   const jobs = tx.objectStore('jobs');
   const record = await jobs.get(info.jobId);
@@ -132,7 +141,23 @@ export async function mergeWrite(
   const sameVersion = state.version === info.version;
   if (!sameVersion && !writeWins(state, info.version)) return false;
   if (sameVersion && (!data || hasCurrentData(record) || !isLive(state))) return false;
-  if (!sameVersion) await dropCoveredOps(tx, info.jobId, info.version, 'write');
+  let replaced = await carriedReplaced(tx, record, now);
+  if (!sameVersion) {
+    const dropped = await dropCoveredOps(tx, info.jobId, info.version, 'write');
+    // The device's own write, whose data is here, replaced by one made without it: kept for the
+    // user (replaced.ts). Waiting (or refused for this one) means it had not reached the server.
+    const mine = record?.info?.version;
+    if (
+      record &&
+      mine !== undefined &&
+      record.stored?.version === mine &&
+      replacedUnseen(mine, info, !dropped.includes(mine) && lost !== mine) &&
+      versionNode(mine) === (await readMeta(tx)).deviceId
+    ) {
+      const kept = await keepReplaced(tx, record, mine, info.version, now);
+      replaced = kept ? { replaced: kept } : {};
+    }
+  }
   // Without new data, the data the device holds stays, readable as the job's previous version
   // until the replicator brings this one; with it, it is replaced in this very transaction.
   let stored = record?.stored;
@@ -151,6 +176,7 @@ export async function mergeWrite(
     info,
     ...(state.deletedUpTo ? { deletedUpTo: state.deletedUpTo } : {}),
     ...(stored ? { stored } : {}),
+    ...replaced,
   });
   return true;
 }
@@ -170,12 +196,16 @@ export async function mergeTombstone(tx: ReplicaTx, jobId: JobId, upTo: Version)
   await dropCoveredOps(tx, jobId, upTo, 'tombstone');
   // A deleted job's data goes with it: nothing deleted comes back, not even an older copy.
   const live = isLive(next);
-  if (!live) await tx.objectStore('jobData').delete(jobId);
+  if (!live) {
+    await tx.objectStore('jobData').delete(jobId);
+    await forgetReplaced(tx, jobId);
+  }
   await jobs.put({
     jobId,
     ...(record?.info ? { info: record.info } : {}),
     ...(next.deletedUpTo ? { deletedUpTo: next.deletedUpTo } : {}),
     ...(live && record?.stored ? { stored: record.stored } : {}),
+    ...(live && record?.replaced ? { replaced: record.replaced } : {}),
   });
   return wasLive;
 }
@@ -202,6 +232,11 @@ export interface SaveHooks {
   readonly onStamped?: (info: CachedVeoJobInfo) => void;
   /** How many ops the outbox holds with this one, as the save commits them. */
   readonly onQueued?: (pending: number) => void;
+  /**
+   * The save is the user keeping the job's replaced version of this version (replaced.ts): it
+   * ends there, in the save's transaction. Any other save leaves a replaced version as it is.
+   */
+  readonly keepsReplaced?: Version;
 }
 
 /**
@@ -228,13 +263,16 @@ export async function saveJobLocally(
     db,
     () => size,
     async () => {
-      const tx = db.transaction(WRITE_STORES, 'readwrite');
+      const tx = db.transaction(REPLICA_STORES, 'readwrite');
       const write = async () => {
         const [version, record] = await Promise.all([
           issueVersion(tx, now),
           tx.objectStore('jobs').get(jobId),
         ]);
-        const full: CachedVeoJob = { ...stamp(record?.info), jobId, version };
+        // What this write was made on: the version the device held (a caller cannot say).
+        const { basedOn: _given, ...fields } = stamp(record?.info);
+        const basedOn = record?.info?.version;
+        const full: CachedVeoJob = { ...fields, jobId, version, ...(basedOn ? { basedOn } : {}) };
         const { data: _data, ...info } = full;
         if (!stamped) {
           stamped = true;
@@ -243,11 +281,16 @@ export async function saveJobLocally(
         // Stringified here, inside the transaction: the bytes hold exactly this version.
         const stored = storedFromText(db, jobToJson(full));
         size = dataSize(stored);
+        const ends = hooks.keepsReplaced !== undefined;
+        if (ends && record?.replaced?.info.version !== hooks.keepsReplaced)
+          throw new Error('That replaced version is no longer kept on this device');
+        if (ends) await forgetReplaced(tx, jobId);
         await tx.objectStore('jobs').put({
           jobId,
           info,
           ...(record?.deletedUpTo ? { deletedUpTo: record.deletedUpTo } : {}),
           stored: { version, bytes: size },
+          ...(ends ? {} : await carriedReplaced(tx, record, now)),
         });
         await tx.objectStore('jobData').put({
           ...stored,
@@ -290,7 +333,7 @@ export async function deleteJobLocally(
   /** The caller's own "delete unless updated after" time, if it gave one. */
   requestedAt?: number,
 ): Promise<void> {
-  const tx = db.transaction(WRITE_STORES, 'readwrite');
+  const tx = db.transaction(REPLICA_STORES, 'readwrite');
   const remove = async () => {
     const record = await tx.objectStore('jobs').get(jobId);
     const seen = requestedAt !== undefined ? lastVersionAt(requestedAt) : liveInfo(record)?.version;
@@ -324,7 +367,7 @@ export async function clearJobsLocally(
   /** The caller's own "clear what was updated up to" time, if it gave one. */
   requestedBefore?: number,
 ): Promise<JobId[]> {
-  const tx = db.transaction(WRITE_STORES, 'readwrite');
+  const tx = db.transaction(REPLICA_STORES, 'readwrite');
   const clear = async () => {
     const records = await tx.objectStore('jobs').getAll();
     const version = await issueVersion(tx, now);
@@ -394,6 +437,7 @@ export function listItems(
     .reverse()
     .map((r) => {
       const error = failed.get(r.jobId);
+      const replaced = currentReplaced(r, now);
       return {
         ...r.info,
         syncState: pending.has(r.jobId) ? 'pending' : error !== undefined ? 'failed' : 'synced',
@@ -401,6 +445,7 @@ export function listItems(
         availableOffline: r.stored !== undefined,
         onDevice: !r.stored ? 'none' : r.stored.version === r.info.version ? 'current' : 'older',
         ...(r.stored ? { storedBytes: r.stored.bytes } : {}),
+        ...(replaced ? { replaced: replacedSummary(replaced) } : {}),
       };
     });
 }
@@ -461,7 +506,7 @@ export async function storeFetchedData(
     async () => {
       // In the form the database takes, made before the transaction (reading a Blob is async).
       const data = await storedFromBlob(db, blob);
-      const tx = db.transaction(WRITE_STORES, 'readwrite');
+      const tx = db.transaction(REPLICA_STORES, 'readwrite');
       const write = async () => {
         stored = await mergeWrite(tx, info, now, { stored: data, encoding });
       };

@@ -11,7 +11,7 @@ import { JOB_BUNDLE_MAX_IDS } from '@/lib/shared/api-types';
 import type { JobBundle } from '@/lib/shared/job-bundle';
 import type { CachedVeoJobInfo, JobId } from '@/lib/shared/job-schema';
 import type { ApiClient, DownloadProgress, SyncFailure } from './api-client';
-import { hasCurrentData, type VeoDb } from './db';
+import { hasCurrentData, REPLICA_STORES, type VeoDb } from './db';
 import { committed, isQuotaError, liveInfo, mergeWrite } from './replica';
 import { storedFromBlob, withStoredDataFallback, type StoredData } from './stored-data';
 
@@ -93,7 +93,7 @@ export async function storeBundle(
     // In the form the database takes, made before the transaction (reading a Blob is async).
     const parts: StoredData[] = [];
     for (const part of bundle.parts) parts.push(await storedFromBlob(db, new Blob([part])));
-    const tx = db.transaction(['jobs', 'jobData', 'outbox', 'deadLetters', 'meta'], 'readwrite');
+    const tx = db.transaction(REPLICA_STORES, 'readwrite');
     const stored: JobId[] = [];
     const write = async () => {
       for (const [i, { job }] of bundle.index.jobs.entries()) {

@@ -26,6 +26,7 @@ import {
   hasCurrentData,
   adoptVeoDb,
   openVeoDb,
+  REPLICA_STORES,
   type DeadLetter,
   type JobRecord,
   type SyncMeta,
@@ -53,9 +54,22 @@ import {
   StorageFullError,
   type JobListItem,
 } from './replica';
+import {
+  dismissReplacedLocally,
+  readReplacedLocally,
+  replacedSummary,
+  type ReplacedSummary,
+} from './replaced';
 import { replicateData, type ReplicateResult, type StorageEstimate } from './replicate';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
-import { INITIAL_CLOCK, lastVersionAt, observe, tick, type ClockState } from '@/lib/shared/version';
+import {
+  INITIAL_CLOCK,
+  lastVersionAt,
+  observe,
+  tick,
+  type ClockState,
+  type Version,
+} from '@/lib/shared/version';
 
 export const DEFAULT_PULL_INTERVAL_MS = 60_000;
 
@@ -645,7 +659,12 @@ export function createSyncClient(options: SyncClientOptions) {
     if (previous) serverOnlyClock = observe(serverOnlyClock, previous.version);
     const next = tick(serverOnlyClock, now(), serverOnlyNode);
     serverOnlyClock = next.state;
-    const full: CachedVeoJob = { ...job, version: next.version };
+    const { basedOn: _given, ...fields } = job;
+    const full: CachedVeoJob = {
+      ...fields,
+      version: next.version,
+      ...(previous ? { basedOn: previous.version } : {}),
+    };
     const json = new Blob([jobToJson(full)], { type: 'application/json' });
     const upload = await uploadBody(json, 'job-json', next.version);
     const result = await api.putJob(job.jobId, upload.body, opId, undefined, upload.encoding);
@@ -660,6 +679,85 @@ export function createSyncClient(options: SyncClientOptions) {
     const { data: _data, ...info } = full;
     // Not applied: a newer version from elsewhere is the job now.
     return result.value.applied ? info : (result.value.job ?? info);
+  }
+
+  /**
+   * A save, as {@link saveJob} describes it; `keepsReplaced` when it is the user keeping the
+   * job's replaced version of that version (that version then ends, in the same transaction).
+   */
+  async function save(
+    input: JobWrite,
+    options: { opId?: string; keepsReplaced?: Version },
+  ): Promise<CachedVeoJobInfo> {
+    const parsed = jobWriteSchema.safeParse(input);
+    if (!parsed.success) throw new InvalidJobError(parsed.error.issues);
+    const opId = options.opId ?? crypto.randomUUID();
+    const at = now();
+    const { version: _ignored, ...fields } = parsed.data;
+    const jobId = fields.jobId;
+    /** The job as saved, after `previous` (what the device holds of it). */
+    const stamp = (previous: CachedVeoJobInfo | undefined): Omit<CachedVeoJob, 'version'> => {
+      // `updatedAt` is what people are shown; who wins is the version the save is given.
+      const updatedAt = Math.max(
+        parsed.data.updatedAt ?? 0,
+        at,
+        previous ? previous.updatedAt + 1 : 0,
+      );
+      return {
+        ...fields,
+        createdAt: parsed.data.createdAt ?? previous?.createdAt ?? new Date(at).toISOString(),
+        updatedAt,
+        // An expiry from an older copy of the job (a re-save, an old export) would make the new
+        // save vanish at once: only a future expiry shortens the lifetime.
+        expiresAt: Math.min(
+          parsed.data.expiresAt !== undefined && parsed.data.expiresAt > updatedAt
+            ? parsed.data.expiresAt
+            : Infinity,
+          updatedAt + DEFAULT_JOB_TTL_MS,
+        ),
+      };
+    };
+    let d: VeoDb | undefined;
+    let unavailable: unknown;
+    try {
+      d = await tryDb();
+      if (!d) unavailable = new Error(unavailableReason);
+    } catch (error) {
+      unavailable = error;
+    }
+    if (!d) return saveToServerOnly(stamp(undefined), undefined, opId, unavailable);
+    let info: CachedVeoJobInfo;
+    let announced = false;
+    let pending = status.pending;
+    try {
+      info = await saveJobLocally(d, { jobId, stamp }, opId, at, {
+        // Every tab (this one too) shows the save now, while its bytes are written.
+        onStamped: (stamped) => {
+          announced = true;
+          notifier.publish({
+            jobIds: [jobId],
+            source: 'local',
+            saving: [
+              { ...stamped, syncState: 'saving', availableOffline: true, onDevice: 'current' },
+            ],
+          });
+        },
+        onQueued: (count) => (pending = count),
+        ...(options.keepsReplaced === undefined ? {} : { keepsReplaced: options.keepsReplaced }),
+      });
+    } catch (error) {
+      // Tabs that were shown the save read the job again: it is not on this device.
+      if (announced) notifier.publish({ jobIds: [jobId], source: 'local' });
+      // Keeping a replaced version is a change of the device's own copy: it is made here or not.
+      if (options.keepsReplaced !== undefined) throw error;
+      const previous = (await d.get('jobs', jobId).catch(() => undefined))?.info;
+      return saveToServerOnly(stamp(previous), previous, opId, error);
+    }
+    setStorageProblem(null);
+    // The save resolves with the status counting it; the rest of the status follows.
+    publishStatus({ ...status, pending });
+    await afterLocalWrite([jobId], false, { statusKnown: true });
+    return info;
   }
 
   /**
@@ -815,73 +913,52 @@ export function createSyncClient(options: SyncClientOptions) {
      * device cannot keep it (storage full, IndexedDB refused), the job goes straight to the server
      * and this resolves when the server has it; {@link JobNotSavedError} when neither worked.
      */
-    async saveJob(input: JobWrite, options: { opId?: string } = {}): Promise<CachedVeoJobInfo> {
-      const parsed = jobWriteSchema.safeParse(input);
-      if (!parsed.success) throw new InvalidJobError(parsed.error.issues);
-      const opId = options.opId ?? crypto.randomUUID();
-      const at = now();
-      const { version: _ignored, ...fields } = parsed.data;
-      const jobId = fields.jobId;
-      /** The job as saved, after `previous` (what the device holds of it). */
-      const stamp = (previous: CachedVeoJobInfo | undefined): Omit<CachedVeoJob, 'version'> => {
-        // `updatedAt` is what people are shown; who wins is the version the save is given.
-        const updatedAt = Math.max(
-          parsed.data.updatedAt ?? 0,
-          at,
-          previous ? previous.updatedAt + 1 : 0,
-        );
-        return {
-          ...fields,
-          createdAt: parsed.data.createdAt ?? previous?.createdAt ?? new Date(at).toISOString(),
-          updatedAt,
-          // An expiry from an older copy of the job (a re-save, an old export) would make the new
-          // save vanish at once: only a future expiry shortens the lifetime.
-          expiresAt: Math.min(
-            parsed.data.expiresAt !== undefined && parsed.data.expiresAt > updatedAt
-              ? parsed.data.expiresAt
-              : Infinity,
-            updatedAt + DEFAULT_JOB_TTL_MS,
-          ),
-        };
+    saveJob(input: JobWrite, options: { opId?: string } = {}): Promise<CachedVeoJobInfo> {
+      return save(input, options);
+    },
+
+    /**
+     * The job's replaced version — the user's write from this device that a newer version from
+     * elsewhere beat before the server had it (lib/client/replaced.ts) — with its data, if the
+     * device keeps one; the list's `replaced` says which jobs have one.
+     */
+    async readReplaced(
+      jobId: JobId,
+    ): Promise<{ job: CachedVeoJob; replaced: ReplacedSummary } | undefined> {
+      const d = await tryDb();
+      if (!d || (await readMeta())?.signedOutAt !== undefined) return undefined;
+      const kept = await readReplacedLocally(d, jobId, now());
+      if (!kept) return undefined;
+      const job = {
+        ...(await blobToJob(dataBlob(kept.data), kept.data.encoding)),
+        version: kept.data.version,
       };
-      let d: VeoDb | undefined;
-      let unavailable: unknown;
-      try {
-        d = await tryDb();
-        if (!d) unavailable = new Error(unavailableReason);
-      } catch (error) {
-        unavailable = error;
-      }
-      if (!d) return saveToServerOnly(stamp(undefined), undefined, opId, unavailable);
-      let info: CachedVeoJobInfo;
-      let announced = false;
-      let pending = status.pending;
-      try {
-        info = await saveJobLocally(d, { jobId, stamp }, opId, at, {
-          // Every tab (this one too) shows the save now, while its bytes are written.
-          onStamped: (stamped) => {
-            announced = true;
-            notifier.publish({
-              jobIds: [jobId],
-              source: 'local',
-              saving: [
-                { ...stamped, syncState: 'saving', availableOffline: true, onDevice: 'current' },
-              ],
-            });
-          },
-          onQueued: (count) => (pending = count),
-        });
-      } catch (error) {
-        // Tabs that were shown the save read the job again: it is not on this device.
-        if (announced) notifier.publish({ jobIds: [jobId], source: 'local' });
-        const previous = (await d.get('jobs', jobId).catch(() => undefined))?.info;
-        return saveToServerOnly(stamp(previous), previous, opId, error);
-      }
-      setStorageProblem(null);
-      // The save resolves with the status counting it; the rest of the status follows.
-      publishStatus({ ...status, pending });
-      await afterLocalWrite([jobId], false, { statusKnown: true });
-      return info;
+      return { job, replaced: replacedSummary(kept.replaced) };
+    },
+
+    /**
+     * Keeps the user's replaced version after all: saved again as a new write of this device, so
+     * it is the newest version everywhere once it syncs, and no longer kept aside. Rejects, and
+     * changes nothing, when that version is no longer kept here (dismissed or kept meanwhile).
+     */
+    async keepReplaced(jobId: JobId, version: Version): Promise<CachedVeoJobInfo> {
+      const d = await db();
+      const kept = await readReplacedLocally(d, jobId, now());
+      if (kept?.replaced.info.version !== version)
+        throw new Error('That version of the job is no longer kept on this device');
+      const {
+        version: _old,
+        updatedAt: _shown,
+        ...job
+      } = await blobToJob(dataBlob(kept.data), kept.data.encoding);
+      return save(job, { keepsReplaced: version });
+    },
+
+    /** Forgets the job's replaced version of `version`: the newer one stays the job. */
+    async dismissReplaced(jobId: JobId, version: Version): Promise<void> {
+      const d = await db();
+      if (await dismissReplacedLocally(d, jobId, version))
+        notifier.publish({ jobIds: [jobId], source: 'local' });
     },
 
     /**
@@ -968,7 +1045,7 @@ export function createSyncClient(options: SyncClientOptions) {
           ? { ...info, data: change.data }
           : undefined;
       await withStoredDataFallback(d, async () => {
-        const tx = d.transaction(['jobs', 'jobData', 'outbox', 'deadLetters', 'meta'], 'readwrite');
+        const tx = d.transaction(REPLICA_STORES, 'readwrite');
         const merge = async () => {
           if (deletedUpTo && jobId) await mergeTombstone(tx, jobId, deletedUpTo);
           if (info) {
@@ -1071,7 +1148,7 @@ export function createSyncClient(options: SyncClientOptions) {
      */
     async discardDeviceData(): Promise<void> {
       const d = await db();
-      const tx = d.transaction(['jobs', 'jobData', 'outbox', 'deadLetters', 'meta'], 'readwrite');
+      const tx = d.transaction(REPLICA_STORES, 'readwrite');
       const meta = (await tx.objectStore('meta').get('sync')) ?? { deviceId: crypto.randomUUID() };
       const keyId = meta.otherKeyId ?? meta.keyId;
       await Promise.all([
@@ -1079,6 +1156,7 @@ export function createSyncClient(options: SyncClientOptions) {
         tx.objectStore('jobData').clear(),
         tx.objectStore('outbox').clear(),
         tx.objectStore('deadLetters').clear(),
+        tx.objectStore('replacedData').clear(),
       ]);
       const {
         cursor: _c,
@@ -1147,7 +1225,7 @@ export function createSyncClient(options: SyncClientOptions) {
      */
     async discardDeadLetter(opId: string): Promise<void> {
       const d = await db();
-      const tx = d.transaction(['deadLetters', 'meta', 'jobs', 'jobData', 'outbox'], 'readwrite');
+      const tx = d.transaction(REPLICA_STORES, 'readwrite');
       const letter = await tx.objectStore('deadLetters').get(opId);
       await tx.objectStore('deadLetters').delete(opId);
       // The refused version goes too (unless a newer write of the job waits): the full pull
@@ -1160,10 +1238,13 @@ export function createSyncClient(options: SyncClientOptions) {
         // The refused write never reached anyone: it is forgotten, but not the job's tombstone,
         // so the pull cannot bring back what a delete here covered.
         const record = await tx.objectStore('jobs').get(letter.op.jobId);
-        if (record?.deletedUpTo) {
-          await tx
-            .objectStore('jobs')
-            .put({ jobId: record.jobId, deletedUpTo: record.deletedUpTo });
+        if (record?.deletedUpTo || record?.replaced) {
+          // A replaced version the user has not decided about stays kept.
+          await tx.objectStore('jobs').put({
+            jobId: record.jobId,
+            ...(record.deletedUpTo ? { deletedUpTo: record.deletedUpTo } : {}),
+            ...(record.replaced ? { replaced: record.replaced } : {}),
+          });
         } else {
           await tx.objectStore('jobs').delete(letter.op.jobId);
         }

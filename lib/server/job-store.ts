@@ -141,7 +141,7 @@ export class CorruptJobError extends Error {
 }
 
 const INFO_COLUMNS = `job_id, video_id, video_url, scene_count, characters_found, mode, voice,
-  status, has_script, created_at, updated_at, error_json, expires_at, version`;
+  status, has_script, created_at, updated_at, error_json, expires_at, version, based_on`;
 
 const CURRENT_SEQ = '(SELECT seq FROM veo_sync_state WHERE id = 1)';
 /** The node of the versions migration 0004 gave to rows written before it. */
@@ -383,9 +383,9 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
           sql: `INSERT INTO veo_jobs (job_id, op_id, video_id, video_url, scene_count,
               characters_found, mode, voice, status, has_script, created_at, updated_at,
               error_json, expires_at, data_bytes, data_gzip_bytes, data_chunks, deleted_at, seq,
-              version)
+              version, based_on)
             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-              NULL, ${CURRENT_SEQ}, ?18
+              NULL, ${CURRENT_SEQ}, ?18, ?20
             WHERE ${FIRST_ARRIVAL} AND ?19 = 1 AND ?18 > ${HORIZON}
             ON CONFLICT (job_id) DO UPDATE SET
               op_id = excluded.op_id, video_id = excluded.video_id,
@@ -396,7 +396,7 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
               error_json = excluded.error_json, expires_at = excluded.expires_at,
               data_bytes = excluded.data_bytes, data_gzip_bytes = excluded.data_gzip_bytes,
               data_chunks = excluded.data_chunks, deleted_at = NULL, seq = excluded.seq,
-              version = excluded.version
+              version = excluded.version, based_on = excluded.based_on
             WHERE ${SQL_RULE.writeWins('excluded.version')}`,
           params: [
             info.jobId,
@@ -418,6 +418,7 @@ export function createJobStore(executor: D1Executor, options: JobStoreOptions = 
             chunks.length,
             version,
             alive,
+            info.basedOn ?? null,
           ],
         },
         // Never INSERT OR REPLACE: with foreign keys on it deletes the row first and cascades.
@@ -671,16 +672,18 @@ async function decodeStoredJob(
 /**
  * A job's list entry as SQLite's JSON, in the order of jobInfoSchema's keys (what rowToInfo and
  * JSON.stringify make of the row): the column values as they are, `hasScript` a boolean, `error`
- * the stored JSON (or its text, when it is not JSON).
+ * the stored JSON (or its text, when it is not JSON), and no `basedOn` when it is NULL (removing
+ * a path that is not there changes nothing).
  */
-const INFO_JSON = `json_object('jobId', job_id, 'videoId', video_id, 'videoUrl', video_url,
+const INFO_JSON = `json_remove(json_object('jobId', job_id, 'videoId', video_id, 'videoUrl', video_url,
   'sceneCount', scene_count, 'charactersFound', characters_found, 'mode', mode, 'voice', voice,
   'status', status,
   'hasScript', json(CASE WHEN typeof(has_script) = 'integer' AND has_script = 1 THEN 'true' ELSE 'false' END),
-  'createdAt', created_at, 'updatedAt', updated_at, 'version', version,
+  'createdAt', created_at, 'updatedAt', updated_at, 'version', version, 'basedOn', based_on,
   'error', CASE WHEN typeof(error_json) <> 'text' THEN NULL
     WHEN json_valid(error_json) THEN json(error_json) ELSE error_json END,
-  'expiresAt', expires_at)`;
+  'expiresAt', expires_at),
+  CASE WHEN based_on IS NULL THEN '$.basedOn' ELSE '$.basedOnIsSet' END)`;
 
 /** Validated list entries: SQLite's JSON of a row → the JSON of the job it validates to. */
 const validatedJson = new Map<string, string>();
@@ -731,6 +734,7 @@ function rowToInfo(row: SqlRow): CachedVeoJobInfo {
     row.error_json,
     row.expires_at,
     row.version,
+    row.based_on,
   ]);
   const known = validatedRows.get(key);
   if (known) return known;
@@ -756,6 +760,7 @@ function validateRow(row: SqlRow): CachedVeoJobInfo {
     error: parseErrorJson(row.error_json),
     expiresAt: row.expires_at,
     version: row.version,
+    ...(row.based_on === null || row.based_on === undefined ? {} : { basedOn: row.based_on }),
   });
   if (!parsed.success) {
     throw new CorruptJobError(`Stored job ${String(row.job_id)} does not match the job schema`, {

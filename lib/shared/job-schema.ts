@@ -50,6 +50,13 @@ export const jobInfoSchema = z.strictObject({
   updatedAt: epochMsSchema,
   /** The causal version of this write (lib/shared/version.ts): the merge rule compares these. */
   version: versionSchema,
+  /**
+   * The version of the job its writer held when it saved this one (absent for a first write, and
+   * from clients that do not say): a device whose own write this one replaces can tell whether
+   * its writer had seen it — if not, the user's edit lost to one made without it, and the device
+   * keeps it for them (lib/client/replaced.ts).
+   */
+  basedOn: versionSchema.optional(),
   /** The pipeline's error (any JSON), or null. */
   error: z.json().nullable().default(null),
   /** When the job disappears from every list (ms). The server caps it at updatedAt + its TTL. */

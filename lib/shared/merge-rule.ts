@@ -36,6 +36,31 @@ export function writeWins(state: JobVersions, version: Version): boolean {
   );
 }
 
+/**
+ * Whether a write of `incoming` replaces a write of `waiting` that has not reached the server:
+ * the newer version wins, so the waiting one would lose there too.
+ */
+export function replacesWaiting(waiting: Version, incoming: Version): boolean {
+  return incoming > waiting;
+}
+
+/**
+ * Whether a write from elsewhere that replaces `mine`, a write of this device, was made without
+ * it — a conflict: the user's edit lost to one whose writer never saw it, and the device keeps it
+ * for them (lib/client/replaced.ts). The writer's `basedOn` (the version it held when it saved)
+ * says; a write that does not say was made without `mine` only if `mine` had not reached the
+ * server yet (nobody could have seen it). The newer version is the job either way: this decides
+ * only whether the user is told.
+ */
+export function replacedUnseen(
+  mine: Version,
+  incoming: { readonly version: Version; readonly basedOn?: Version | undefined },
+  mineReachedServer: boolean,
+): boolean {
+  if (!(incoming.version > mine)) return false;
+  return incoming.basedOn !== undefined ? incoming.basedOn < mine : !mineReachedServer;
+}
+
 /** Whether a delete covering up to `upTo` changes `state` (its tombstone moves forward). */
 export function deleteAdvances(state: JobVersions, upTo: Version): boolean {
   return state.deletedUpTo === undefined || upTo > state.deletedUpTo;

@@ -41,6 +41,11 @@ export function versionWall(version: Version): number {
   return Number(version.slice(0, WALL_DIGITS));
 }
 
+/** The node (device) that issued `version`. */
+export function versionNode(version: Version): string {
+  return version.slice(WALL_DIGITS + COUNTER_DIGITS + 2);
+}
+
 function versionCounter(version: Version): number {
   return Number(version.slice(WALL_DIGITS + 1, WALL_DIGITS + 1 + COUNTER_DIGITS));
 }

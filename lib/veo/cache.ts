@@ -12,6 +12,7 @@ import { takeEarlyRead, type EarlyRead } from '@/lib/client/early-list';
 import { createJobList, type JobList } from '@/lib/client/job-list';
 import { listItems } from '@/lib/client/replica';
 import type { JobListItem } from '@/lib/client/replica';
+import type { ReplacedSummary } from '@/lib/client/replaced';
 import {
   createSyncClient,
   type JobWrite,
@@ -27,7 +28,7 @@ import {
   startServiceWorker,
 } from './service-worker';
 
-export type { DownloadProgress, JobListItem, JobWrite, SyncStatus };
+export type { DownloadProgress, JobListItem, JobWrite, ReplacedSummary, SyncStatus };
 
 /** The job's data is not on this device and the server cannot be reached. */
 export class JobUnavailableError extends Error {

@@ -2,7 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { IDBFactory } from 'fake-indexeddb';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openVeoDb } from '@/lib/client/db';
+import { DB_VERSION, openVeoDb } from '@/lib/client/db';
 import { bindingExecutor } from '@/lib/server/d1/binding';
 import { applyMigrations, readMigrations } from '@/lib/server/d1/migrations';
 import { toBase64Chunks } from '@/lib/server/job-document';
@@ -91,6 +91,7 @@ describe('migrations carry existing data over', () => {
       expect(await applyMigrations(executor, all)).toEqual([
         '0004_causal_versions.sql',
         '0005_ops_expiry_index.sql',
+        '0006_based_on.sql',
       ]);
 
       const store = createJobStore(executor, { now: () => T0 + 100 });
@@ -255,7 +256,7 @@ describe('migrations carry existing data over', () => {
         expect(saved.version > formatVersion(now - 1000, 0, '0')).toBe(true);
         expect(saved.version.endsWith('.device-from-v1')).toBe(true);
         const db = await openVeoDb(device.indexedDB);
-        expect(db.version).toBe(3);
+        expect(db.version).toBe(DB_VERSION);
         // Version 3: the record says which version of the data is here, and its size.
         expect((await db.get('jobs', 'edited-offline'))?.stored?.version).toBe(
           formatVersion(now - 1000, 0, '0'),

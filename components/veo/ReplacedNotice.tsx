@@ -1,0 +1,107 @@
+'use client';
+
+import { useState } from 'react';
+import type { CachedVeoJob, JobId } from '@/lib/shared/job-schema';
+import { getSyncClient, type ReplacedSummary } from '@/lib/veo/cache';
+import { formatTime } from '@/lib/veo/format';
+
+/**
+ * Says that the user's own edit of a job, made on this device, lost to a newer version saved
+ * elsewhere before it synced — and offers what to do about it: look at it, keep it (saved again
+ * as the newest version, everywhere) or dismiss it. The device keeps it until then, for a while
+ * (lib/client/replaced.ts). Shown on the job's row, and above the replaced version when it is
+ * open (without "See yours" there).
+ */
+export function ReplacedNotice({
+  jobId,
+  title,
+  replaced,
+  onSee,
+  onDone,
+}: {
+  jobId: JobId;
+  title: string;
+  replaced: ReplacedSummary;
+  /** Opens the replaced version; absent where it is what is shown. */
+  onSee?: (job: CachedVeoJob, replaced: ReplacedSummary) => void;
+  /** After it was kept or dismissed. */
+  onDone?: () => void;
+}) {
+  const [busy, setBusy] = useState<'see' | 'keep' | 'dismiss' | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const version = replaced.info.version;
+
+  async function act(action: 'see' | 'keep' | 'dismiss', run: () => Promise<void>) {
+    setBusy(action);
+    setError(null);
+    try {
+      await run();
+    } catch (cause) {
+      setError(cause instanceof Error ? cause.message : String(cause));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <div className="replaced" role="group" aria-label={`Your replaced version of ${title}`}>
+      <p>
+        <strong>Your edit was replaced.</strong> The version you saved on this device at{' '}
+        {formatTime(replaced.info.updatedAt)} ({replaced.info.sceneCount}{' '}
+        {replaced.info.sceneCount === 1 ? 'scene' : 'scenes'}) had not synced when a newer version
+        of this job was saved elsewhere, so the newer one is the job now. Yours is kept on this
+        device until {formatTime(replaced.keptUntil)}.
+      </p>
+      <div className="replaced-actions">
+        {onSee ? (
+          <button
+            type="button"
+            disabled={busy !== null}
+            aria-label={`See your replaced version of ${title}`}
+            onClick={() =>
+              void act('see', async () => {
+                const kept = await getSyncClient().readReplaced(jobId);
+                if (!kept) throw new Error('Your version is no longer kept on this device.');
+                onSee(kept.job, kept.replaced);
+              })
+            }
+          >
+            {busy === 'see' ? 'Opening…' : 'See yours'}
+          </button>
+        ) : null}
+        <button
+          type="button"
+          disabled={busy !== null}
+          aria-label={`Keep your version of ${title}: save it again as the newest`}
+          onClick={() =>
+            void act('keep', async () => {
+              await getSyncClient().keepReplaced(jobId, version);
+              onDone?.();
+            })
+          }
+        >
+          {busy === 'keep' ? 'Keeping…' : 'Keep yours'}
+        </button>
+        <button
+          type="button"
+          disabled={busy !== null}
+          aria-label={`Dismiss your replaced version of ${title}`}
+          onClick={() => {
+            if (!window.confirm(`Forget your replaced version of “${title}”?`)) return;
+            void act('dismiss', async () => {
+              await getSyncClient().dismissReplaced(jobId, version);
+              onDone?.();
+            });
+          }}
+        >
+          {busy === 'dismiss' ? 'Dismissing…' : 'Dismiss'}
+        </button>
+      </div>
+      {error ? (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,130 @@
+/**
+ * Replaced versions: a write of this device that lost to a newer version from elsewhere before
+ * the server had it — edited offline here while another device saved the same job. The merge
+ * rule still decides (the newer version is the job, on every device); what the user wrote is not
+ * thrown away but kept here, beside the job, for REPLACED_KEPT_MS, so that they can look at it,
+ * keep it (saved again, as the newest version) or dismiss it. docs/sync-rules.md, "Conflicts".
+ *
+ * One replaced version per job: the newest of this device's writes that lost. A delete of the
+ * job takes it along (nothing deleted comes back, not even as a replaced version).
+ */
+import type { CachedVeoJobInfo, JobId } from '@/lib/shared/job-schema';
+import type { Version } from '@/lib/shared/version';
+import type { JobRecord, ReplacedDataRecord, ReplacedVersion, ReplicaTx, VeoDb } from './db';
+
+/**
+ * How long a replaced version is kept when the user does nothing about it: 14 days — long enough
+ * to come back to a device after a trip, short enough that a forgotten one does not hold the
+ * device's space for the whole life of the job (30 days).
+ */
+export const REPLACED_KEPT_MS = 14 * 24 * 60 * 60 * 1000;
+
+/** What the history shows of a job's replaced version. */
+export interface ReplacedSummary {
+  /** The user's write, as it was saved on this device. */
+  readonly info: CachedVeoJobInfo;
+  /** The version from elsewhere that replaced it. */
+  readonly by: Version;
+  readonly keptAt: number;
+  /** When the device lets it go if the user does nothing (ms). */
+  readonly keptUntil: number;
+}
+
+export function replacedSummary(replaced: ReplacedVersion): ReplacedSummary {
+  const { info, by, keptAt } = replaced;
+  return { info, by, keptAt, keptUntil: keptAt + REPLACED_KEPT_MS };
+}
+
+/** The record's replaced version, unless it has outlived REPLACED_KEPT_MS. */
+export function currentReplaced(
+  record: JobRecord | undefined,
+  now: number,
+): ReplacedVersion | undefined {
+  const replaced = record?.replaced;
+  return replaced && replaced.keptAt + REPLACED_KEPT_MS > now ? replaced : undefined;
+}
+
+/**
+ * Inside a write that makes `by` the job: keeps the device's data of `record` — its own write
+ * `mine`, which `by` beat before the server had it — as the job's replaced version. Returns what
+ * the job's record is to hold, or the record's current replaced version when there is nothing
+ * (else) to keep: the data is not of `mine` (a newer save of this device replaced it already, or
+ * it was never here).
+ */
+export async function keepReplaced(
+  tx: ReplicaTx,
+  record: JobRecord,
+  mine: Version,
+  by: Version,
+  now: number,
+): Promise<ReplacedVersion | undefined> {
+  const kept = currentReplaced(record, now);
+  if (!record.info || record.info.version !== mine || record.stored?.version !== mine) return kept;
+  if (kept && kept.info.version >= mine) return kept;
+  const data = await tx.objectStore('jobData').get(record.jobId);
+  if (!data || data.version !== mine) return kept;
+  const { lastUsedAt: _lastUsedAt, ...bytes } = data;
+  await tx.objectStore('replacedData').put(bytes satisfies ReplacedDataRecord);
+  return { info: record.info, by, keptAt: now, bytes: record.stored.bytes };
+}
+
+/** Inside a write: forgets the job's replaced version (kept, dismissed, deleted, or expired). */
+export async function forgetReplaced(tx: ReplicaTx, jobId: JobId): Promise<void> {
+  await tx.objectStore('replacedData').delete(jobId);
+}
+
+/**
+ * Inside a write that puts `record` back: the replaced version it carries on, or none (and its
+ * bytes gone) once it has outlived REPLACED_KEPT_MS.
+ */
+export async function carriedReplaced(
+  tx: ReplicaTx,
+  record: JobRecord | undefined,
+  now: number,
+): Promise<{ replaced?: ReplacedVersion }> {
+  if (!record?.replaced) return {};
+  const replaced = currentReplaced(record, now);
+  if (!replaced) await forgetReplaced(tx, record.jobId);
+  return replaced ? { replaced } : {};
+}
+
+/** A job's replaced version and its bytes, if the device keeps one. */
+export async function readReplacedLocally(
+  db: VeoDb,
+  jobId: JobId,
+  now: number,
+): Promise<{ replaced: ReplacedVersion; data: ReplacedDataRecord } | undefined> {
+  const tx = db.transaction(['jobs', 'replacedData']);
+  const [record, data] = await Promise.all([
+    tx.objectStore('jobs').get(jobId),
+    tx.objectStore('replacedData').get(jobId),
+  ]);
+  await tx.done;
+  const replaced = currentReplaced(record, now);
+  if (!replaced || !data || data.version !== replaced.info.version) return undefined;
+  return { replaced, data };
+}
+
+/**
+ * Forgets the job's replaced version of `version` (the user dismissed it), unless another one
+ * replaced it meanwhile. Returns whether it went.
+ */
+export async function dismissReplacedLocally(
+  db: VeoDb,
+  jobId: JobId,
+  version: Version,
+): Promise<boolean> {
+  const tx = db.transaction(['jobs', 'replacedData'], 'readwrite');
+  const record = await tx.objectStore('jobs').get(jobId);
+  if (record?.replaced?.info.version !== version) {
+    await tx.done;
+    return false;
+  }
+  const { replaced: _dismissed, ...rest } = record;
+  await Promise.all([
+    tx.objectStore('jobs').put(rest satisfies JobRecord),
+    tx.objectStore('replacedData').delete(jobId),
+  ]);
+  await tx.done;
+  return true;
+}
