@@ -173,10 +173,10 @@ export function JobRow({
           type="button"
           className="link"
           aria-expanded={details}
-          aria-label={`${details ? 'Hide' : 'Show'} the details of ${title}`}
+          aria-label={`${details ? 'Hide details' : 'Details'} of ${title}`}
           onClick={() => setDetails(!details)}
         >
-          {details ? 'Less' : 'Details'}
+          {details ? 'Hide details' : 'Details'}
         </button>
       </div>
       {error ? (

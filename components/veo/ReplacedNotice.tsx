@@ -57,7 +57,7 @@ export function ReplacedNotice({
           <button
             type="button"
             disabled={busy !== null}
-            aria-label={`See your replaced version of ${title}`}
+            aria-label={`See yours: your replaced version of ${title}`}
             onClick={() =>
               void act('see', async () => {
                 const kept = await getSyncClient().readReplaced(jobId);
@@ -72,7 +72,7 @@ export function ReplacedNotice({
         <button
           type="button"
           disabled={busy !== null}
-          aria-label={`Keep your version of ${title}: save it again as the newest`}
+          aria-label={`Keep yours: save your version of ${title} again, as the newest`}
           onClick={() =>
             void act('keep', async () => {
               await getSyncClient().keepReplaced(jobId, version);

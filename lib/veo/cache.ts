@@ -14,8 +14,12 @@ import { listItems } from '@/lib/client/replica';
 import type { JobListItem } from '@/lib/client/replica';
 import type { ReplacedSummary } from '@/lib/client/replaced';
 import {
+  ChangeNotMadeError,
+  InvalidJobError,
+  JobNotSavedError,
   createSyncClient,
   type JobWrite,
+  type ReadJobResult,
   type SyncClient,
   type SyncClientOptions,
   type SyncStatus,
@@ -28,7 +32,9 @@ import {
   startServiceWorker,
 } from './service-worker';
 
-export type { DownloadProgress, JobListItem, JobWrite, ReplacedSummary, SyncStatus };
+export type { DownloadProgress, JobListItem, JobWrite, ReadJobResult, ReplacedSummary, SyncStatus };
+// What the calls reject with: the app imports everything it needs from this one module.
+export { ChangeNotMadeError, InvalidJobError, JobNotSavedError };
 
 /** The job's data is not on this device and the server cannot be reached. */
 export class JobUnavailableError extends Error {
