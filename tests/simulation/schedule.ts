@@ -18,7 +18,7 @@ const JOB_IDS = ['a', 'b'] as const;
 export type Step =
   /** A user action on a tab; it resolves when it is durable on the device. */
   | {
-      readonly do: 'save' | 'delete' | 'import';
+      readonly do: 'save' | 'delete' | 'import' | 'keep' | 'dismiss';
       readonly device: number;
       readonly tab: number;
       readonly job: number;
@@ -99,6 +99,16 @@ const userStep = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.record({ do: fc.constant('clear' as const), device: index, tab: index }),
+  },
+  {
+    // The user keeps, or dismisses, the job's replaced version (when the tab shows one).
+    weight: 2,
+    arbitrary: fc.record({
+      do: fc.constantFrom('keep' as const, 'dismiss' as const),
+      device: index,
+      tab: index,
+      job: index,
+    }),
   },
   {
     weight: 1,
@@ -197,13 +207,25 @@ export function describeSchedule(shape: WorldShape, steps: readonly Step[]): str
 }
 
 /** What the users did that was acknowledged (the facade's promise resolved), for the checks. */
+interface Write {
+  readonly version: Version;
+  readonly content: string;
+  readonly device: number;
+  readonly basedOn: Version | undefined;
+}
+
 interface Intent {
-  /** Every acknowledged write of each job: its version and the content it carried. */
-  readonly writes: Map<JobId, { version: Version; content: string }[]>;
+  /**
+   * Every acknowledged write of each job: its version, the content it carried, the device that
+   * made it, and the version that device held of the job when it did (`basedOn`, as saved).
+   */
+  readonly writes: Map<JobId, Write[]>;
   /** Per job, the greatest version an acknowledged delete or clear covered. */
   readonly covered: Map<JobId, Version>;
   /** The same, per device that made the delete: that device must never show it again. */
   readonly coveredOn: Map<number, Map<JobId, Version>>;
+  /** Replaced versions the users dismissed, as `device version`. */
+  readonly dismissed: Set<string>;
 }
 
 export interface RunResult {
@@ -223,7 +245,12 @@ export async function runSchedule(
   startMs = 1_800_000_000_000,
 ): Promise<RunResult> {
   const world = await World.create(d1, { devices: shape.devices, startMs });
-  const intent: Intent = { writes: new Map(), covered: new Map(), coveredOn: new Map() };
+  const intent: Intent = {
+    writes: new Map(),
+    covered: new Map(),
+    coveredOn: new Map(),
+    dismissed: new Set(),
+  };
   let content = 0;
   let device = 0;
   const cover = (jobId: JobId, upTo: Version) => {
@@ -255,14 +282,51 @@ export async function runSchedule(
           const data = { scenes: [{ prompt: text }] };
           if (step.do === 'save') {
             const info = await tab.client.saveJob({ jobId, data });
-            record(intent, jobId, info.version, text);
+            record(intent, jobId, {
+              version: info.version,
+              content: text,
+              device,
+              basedOn: info.basedOn,
+            });
           } else {
             const at = world.deviceNow(world.devices[tab.device]!);
             const written = await tab.client.importJobs([plainJob(jobId, at, data)]);
             if (written.includes(jobId)) {
               const version = (await visible(tab)).get(jobId);
-              if (version) record(intent, jobId, version, text);
+              // An import writes only a job the device knew nothing of: based on nothing.
+              if (version)
+                record(intent, jobId, { version, content: text, device, basedOn: undefined });
             }
+          }
+          break;
+        }
+        case 'keep':
+        case 'dismiss': {
+          const tab = tabOf(step.device, step.tab)!;
+          // The chosen job's replaced version, or else any the tab shows.
+          const shown = (await tab.client.listJobs()).filter((j) => j.replaced);
+          const chosen = JOB_IDS[step.job % JOB_IDS.length]!;
+          const job = shown.find((j) => j.jobId === chosen) ?? shown[0];
+          if (!job?.replaced) break;
+          const { jobId, replaced } = job;
+          const version = replaced.info.version;
+          if (step.do === 'dismiss') {
+            await tab.client.dismissReplaced(jobId, version);
+            intent.dismissed.add(`${device} ${version}`);
+            break;
+          }
+          const own = intent.writes.get(jobId)?.find((w) => w.version === version);
+          try {
+            const info = await tab.client.keepReplaced(jobId, version);
+            record(intent, jobId, {
+              version: info.version,
+              content: own?.content ?? `(not a write of dev${device})`,
+              device,
+              basedOn: info.basedOn,
+            });
+          } catch (error) {
+            // Gone meanwhile (a pull, another tab): the keep changes nothing, and says so.
+            if (!(error instanceof Error && /no longer kept/.test(error.message))) throw error;
           }
           break;
         }
@@ -389,9 +453,9 @@ export async function runSchedule(
   }
 }
 
-function record(intent: Intent, jobId: JobId, version: Version, content: string): void {
+function record(intent: Intent, jobId: JobId, write: Write): void {
   const list = intent.writes.get(jobId) ?? [];
-  list.push({ version, content });
+  list.push(write);
   intent.writes.set(jobId, list);
 }
 
@@ -424,6 +488,10 @@ async function heal(world: World): Promise<void> {
  * - every device holds exactly the server's live jobs, with the same versions and data — the
  *   data on the device already, without opening anything (background replication);
  * - nothing waits or was refused: every outbox is empty, no dead letters;
+ * - no edit is replaced without a word: when a device's last write of a job lost to writes of
+ *   other devices none of which had seen it (each based on an older version), that device keeps
+ *   it, with its content, as the job's replaced version; and every replaced version a device
+ *   keeps is one of its own writes, with exactly what it carried, of a job that still exists;
  * - every op took effect once: the server's change sequence moved once per distinct op.
  */
 async function check(world: World, intent: Intent): Promise<string[]> {
@@ -517,12 +585,70 @@ async function check(world: World, intent: Intent): Promise<string[]> {
         );
       }
     }
+    failures.push(...(await checkReplaced(device.index, tab, intent, server)));
     const status = await tab.client.refreshStatus();
     if (status.pending > 0)
       failures.push(`dev${device.index} still has ${status.pending} change(s) waiting`);
     if (status.deadLetters.length > 0) {
       failures.push(
         `dev${device.index} has refused changes: ${status.deadLetters.map((l) => `${l.kind} ${l.jobId}: ${l.message}`).join('; ')}`,
+      );
+    }
+  }
+  return failures;
+}
+
+/**
+ * The conflict promise on one device (docs/sync-rules.md, "Conflicts"): what it must keep aside,
+ * and that what it keeps is the user's own.
+ */
+async function checkReplaced(
+  device: number,
+  tab: SimTab,
+  intent: Intent,
+  server: ReadonlyMap<JobId, Version>,
+): Promise<string[]> {
+  const failures: string[] = [];
+  const listed = new Map((await tab.client.listJobs()).map((j) => [j.jobId, j]));
+  for (const jobId of JOB_IDS) {
+    const writes = intent.writes.get(jobId) ?? [];
+    const kept = await tab.client.readReplaced(jobId);
+    const shown = listed.get(jobId)?.replaced;
+    if (kept) {
+      const own = writes.find((w) => w.version === kept.replaced.info.version);
+      const content = JSON.stringify(kept.job.data);
+      if (!own || own.device !== device) {
+        failures.push(
+          `dev${device} keeps ${kept.replaced.info.version} of ${jobId} as replaced: not a write of its own`,
+        );
+      } else if (content !== JSON.stringify({ scenes: [{ prompt: own.content }] })) {
+        failures.push(`dev${device} keeps ${own.content} of ${jobId} as ${content}`);
+      }
+      if (!server.has(jobId))
+        failures.push(`dev${device} keeps a replaced version of deleted ${jobId}`);
+      if (shown?.info.version !== kept.replaced.info.version) {
+        failures.push(
+          `dev${device}'s list shows ${jobId}'s replaced version as ${shown?.info.version ?? 'none'}`,
+        );
+      }
+    }
+    // Its last write of the job, and the job's final version.
+    const mine = writes
+      .filter((w) => w.device === device)
+      .sort((a, b) => (a.version < b.version ? 1 : -1))[0];
+    const final = server.get(jobId);
+    if (!mine || final === undefined || !(final > mine.version)) continue;
+    const covered = intent.covered.get(jobId);
+    if (covered !== undefined && covered >= mine.version) continue;
+    if (intent.dismissed.has(`${device} ${mine.version}`)) continue;
+    // Whatever the device received after its write, it was made without that write.
+    const after = writes.filter((w) => w.version > mine.version && w.version <= final);
+    const unseen = after.every(
+      (w) => w.device !== device && w.basedOn !== undefined && w.basedOn < mine.version,
+    );
+    if (unseen && kept?.replaced.info.version !== mine.version) {
+      failures.push(
+        `dev${device}'s edit ${mine.content} (${mine.version}) of ${jobId} was replaced by ${final}, made without it, and the device keeps ${kept ? kept.replaced.info.version : 'nothing'}`,
       );
     }
   }
