@@ -16,7 +16,7 @@ import {
 import { dataSize, probeBlobStorage, probeBlobStorageOf, type StoredData } from './stored-data';
 
 export const DB_NAME = 'veo-sync';
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 /**
  * How a job's data is encoded. `job-json` is what a save writes (JSON of the CachedVeoJob, ~1 ms
@@ -141,6 +141,19 @@ export interface SyncMeta {
   otherKeyId?: string;
 }
 
+/**
+ * A job's entry in the prompt-text index (lib/client/prompt-index.ts): derived from the job's
+ * data on the device, never a version of the job. Valid only while `version` is both the job's
+ * version and the version of its data on the device.
+ */
+export interface PromptIndexEntry {
+  readonly jobId: JobId;
+  /** The version of the data the words were read from. */
+  readonly version: Version;
+  /** The distinct words of the job's scene prompts, lowercased, one space between them. */
+  readonly words: string;
+}
+
 export interface VeoSyncDB extends DBSchema {
   jobs: {
     key: JobId;
@@ -165,6 +178,10 @@ export interface VeoSyncDB extends DBSchema {
   meta: {
     key: 'sync';
     value: SyncMeta;
+  };
+  promptIndex: {
+    key: JobId;
+    value: PromptIndexEntry;
   };
 }
 
@@ -220,6 +237,10 @@ function upgrade(db: VeoDb, oldVersion: number, tx: IDBTransaction): void {
     const dead = db.createObjectStore('deadLetters', { keyPath: 'opId' });
     dead.createIndex('by-jobId', 'op.jobId');
     db.createObjectStore('meta');
+  }
+  if (oldVersion < 4) {
+    // Derived data only: filled lazily from the jobs' data on the device.
+    db.createObjectStore('promptIndex', { keyPath: 'jobId' });
   }
   const steps: UpgradeStep[] = [];
   if (oldVersion >= 1 && oldVersion < 2) steps.push(...migrateToCausalVersions(tx));

@@ -409,7 +409,7 @@ const ROWS_BEHIND =
   "(~30 bytes each) into the page in one call. veo-sync's page is the app: its worker renders " +
   "every row with the page's own React components (title, sync state, a summary, what is on " +
   'the device, three actions: ~500 bytes each) and streams them — the first 16 rows at once, ' +
-  "the others in pieces of 50 — while the browser also loads and runs the app's ~600 KB of " +
+  "then the rest of its first page of 50 — while the browser also loads and runs the app's ~600 KB of " +
   'JavaScript; the first screen needs a few of those rows, all rows need the whole stream. The ' +
   'plan, when its request is refused, reads localStorage from its own 1 KB page, with no worker ' +
   'in between.';

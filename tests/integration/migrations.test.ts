@@ -255,7 +255,9 @@ describe('migrations carry existing data over', () => {
         expect(saved.version > formatVersion(now - 1000, 0, '0')).toBe(true);
         expect(saved.version.endsWith('.device-from-v1')).toBe(true);
         const db = await openVeoDb(device.indexedDB);
-        expect(db.version).toBe(3);
+        expect(db.version).toBe(4);
+        // Version 4: the prompt-text index, empty until a search fills it.
+        expect(await db.count('promptIndex')).toBe(0);
         // Version 3: the record says which version of the data is here, and its size.
         expect((await db.get('jobs', 'edited-offline'))?.stored?.version).toBe(
           formatVersion(now - 1000, 0, '0'),
