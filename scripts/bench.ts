@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { benchBrowser, spliceChromiumSection, updateReadme } from './bench/browser';
+import { benchBrowser, ONLY_CASES, spliceChromiumSection, updateReadme } from './bench/browser';
 import { benchCatchUp, benchClient } from './bench/client';
 import { benchServer, benchServerOnly } from './bench/server';
 
@@ -17,6 +17,11 @@ async function main(): Promise<void> {
   if (process.argv[process.argv.indexOf('--only') + 1] === 'chromium') {
     // The Chromium part alone: its section of docs/benchmarks.md, its charts, the README table.
     const chromium = await benchBrowser();
+    if (ONLY_CASES) {
+      // Some cases only: printed, not written (docs/benchmarks.md and the README need them all).
+      console.log(`\n${chromium.markdown}`);
+      return;
+    }
     await spliceChromiumSection('docs/benchmarks.md', chromium.markdown);
     await updateReadme(chromium.readme);
     console.log(`\n${chromium.markdown}`);

@@ -6,10 +6,11 @@
 declare module 'veo:job-list-html' {
   import type { JobListItem } from '@/lib/client/replica';
 
-  export function jobListHtml(jobs: readonly JobListItem[]): string;
+  export const JOB_LIST_PAGE: number;
+  export function jobListHtml(jobs: readonly JobListItem[], limit?: number): string;
   export const jobListParts: {
     open(): string;
     rows(jobs: readonly JobListItem[]): string;
-    close(): string;
+    close(total: number, shown: number): string;
   };
 }

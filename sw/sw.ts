@@ -27,7 +27,7 @@ import {
 } from '@/lib/client/notifier';
 import { createSyncClient } from '@/lib/client/sync-client';
 import { isPageToWorkerMessage, SYNC_TAG } from '@/lib/client/sw-protocol';
-import { jobListParts } from 'veo:job-list-html';
+import { JOB_LIST_PAGE, jobListParts } from 'veo:job-list-html';
 import { LOADING_ROWS, splitAtRows } from '@/lib/veo/early-rows';
 import { createApiFallback, isApiRequest } from './api-fallback';
 import { workerEnvironment } from './worker-environment';
@@ -82,7 +82,10 @@ async function historyPage(): Promise<Response | undefined> {
   return new Response(body, { headers });
 }
 
-/** How many rows go out first: a screenful on a tall desktop screen; then the rest, in pieces. */
+/**
+ * How many rows go out first: a screenful on a tall desktop screen; then the rest of the page's
+ * first page of rows (JOB_LIST_PAGE), in pieces.
+ */
 const FIRST_ROWS = 16;
 const MORE_ROWS = 50;
 
@@ -97,11 +100,13 @@ async function deviceRows(): Promise<(() => string)[]> {
       new Promise<undefined>((resolve) => setTimeout(resolve, ROWS_WAIT_MS)),
     ]);
     if (jobs?.length) {
+      // The page's first page of rows and its "Show more", as the page renders them.
+      const shown = Math.min(jobs.length, JOB_LIST_PAGE);
       const pieces = [() => jobListParts.open() + jobListParts.rows(jobs.slice(0, FIRST_ROWS))];
-      for (let start = FIRST_ROWS; start < jobs.length; start += MORE_ROWS) {
-        pieces.push(() => jobListParts.rows(jobs.slice(start, start + MORE_ROWS)));
+      for (let start = FIRST_ROWS; start < shown; start += MORE_ROWS) {
+        pieces.push(() => jobListParts.rows(jobs.slice(start, Math.min(start + MORE_ROWS, shown))));
       }
-      pieces.push(() => jobListParts.close());
+      pieces.push(() => jobListParts.close(jobs.length, shown));
       return pieces;
     }
   } catch (error) {

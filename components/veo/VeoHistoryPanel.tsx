@@ -18,12 +18,13 @@ import {
   type ReplacedSummary,
 } from '@/lib/veo/cache';
 import { LOADING_ROWS_HTML } from '@/lib/veo/early-rows';
-import { ALL_JOBS, findJobs, isFiltered, type JobQuery } from '@/lib/veo/find-jobs';
+import { ALL_JOBS, isFiltered, searchJobs, type JobQuery } from '@/lib/veo/find-jobs';
 import { readJobFile } from '@/lib/veo/job-file';
 import { JobFinder } from './JobFinder';
-import { JobList } from './JobList';
+import { JOB_LIST_PAGE, JobList } from './JobList';
 import { JobView } from './JobView';
 import { SyncStatusBar } from './SyncStatusBar';
+import { usePromptSearch } from './use-prompt-search';
 
 // The device's list is read while React hydrates the page (this module is evaluated first), so
 // it is on screen in the first render after hydration, not one IndexedDB round trip later.
@@ -51,8 +52,19 @@ interface Deleted {
 
 export function VeoHistoryPanel() {
   const jobs = useJobList();
-  const [query, setQuery] = useState<JobQuery>(ALL_JOBS);
-  const found = useMemo(() => (jobs ? findJobs(jobs, query) : null), [jobs, query]);
+  const [query, setQueryState] = useState<JobQuery>(ALL_JOBS);
+  const prompts = usePromptSearch(query.text.trim() !== '');
+  const search = useMemo(
+    () => (jobs ? searchJobs(jobs, query, prompts.words) : null),
+    [jobs, query, prompts.words],
+  );
+  const found = search?.jobs ?? null;
+  // A page of rows at a time (JobList); a new search starts from the first page.
+  const [limit, setLimit] = useState(JOB_LIST_PAGE);
+  const setQuery = (next: JobQuery) => {
+    setQueryState(next);
+    setLimit(JOB_LIST_PAGE);
+  };
   /** The job on screen: the job, or the user's replaced version of it (`replaced`). */
   const [open, setOpen] = useState<{ job: CachedVeoJob; replaced?: ReplacedSummary } | null>(null);
   const [busy, setBusy] = useState<'sample' | 'import' | 'clear' | 'undo' | null>(null);
@@ -204,6 +216,9 @@ export function VeoHistoryPanel() {
           onChange={setQuery}
           shown={found?.length ?? 0}
           total={jobs.length}
+          rows={Math.min(found?.length ?? 0, limit)}
+          unsearched={search?.unsearched}
+          indexing={prompts.busy || !prompts.ready}
         />
       ) : null}
 
@@ -252,6 +267,8 @@ export function VeoHistoryPanel() {
         ) : (
           <JobList
             jobs={found ?? jobs}
+            limit={limit}
+            onShowMore={() => setLimit((shown) => shown + JOB_LIST_PAGE)}
             onOpen={(job, replaced) => setOpen(replaced ? { job, replaced } : { job })}
             onDeleted={(gone, content) => {
               setDeleted({ job: gone, content });

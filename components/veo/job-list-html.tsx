@@ -5,19 +5,27 @@
  */
 import { renderToStaticMarkup } from 'react-dom/server';
 import type { JobListItem } from '@/lib/veo/cache';
-import { JobList } from './JobList';
+import { JobList, ShowMore } from './JobList';
 import { JobRow } from './JobRow';
 
 const ignore = () => undefined;
 
-/** The whole list. */
-export function jobListHtml(jobs: readonly JobListItem[]): string {
-  return renderToStaticMarkup(<JobList jobs={jobs} onOpen={ignore} onDeleted={ignore} />);
+/** The list, with its first `limit` rows (all of them when absent). */
+export function jobListHtml(jobs: readonly JobListItem[], limit?: number): string {
+  return renderToStaticMarkup(
+    <JobList
+      jobs={jobs}
+      {...(limit === undefined ? {} : { limit })}
+      onOpen={ignore}
+      onDeleted={ignore}
+    />,
+  );
 }
 
 /**
- * The list in pieces, to be sent as each is ready: its opening tag, then the rows of any slice
- * of the jobs (in order), then its closing tag. Together they are `jobListHtml(jobs)`.
+ * The list in pieces, to be sent as each is ready: its opening tags, then the rows of any slice
+ * of the jobs (in order), then its closing tags with the "Show more" line when `shown` rows are
+ * fewer than `total`. Together they are `jobListHtml(jobs, shown)`.
  */
 export const jobListParts = {
   open(): string {
@@ -33,5 +41,11 @@ export const jobListParts = {
       </>,
     );
   },
-  close: (): string => '</ul>',
+  close(total: number, shown: number): string {
+    const more =
+      shown < total ? renderToStaticMarkup(<ShowMore total={total} shown={shown} />) : '';
+    return `</ul>${more}</div>`;
+  },
 };
+
+export { JOB_LIST_PAGE } from './JobList';

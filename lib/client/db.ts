@@ -164,6 +164,19 @@ export interface SyncMeta {
   otherKeyId?: string;
 }
 
+/**
+ * A job's entry in the prompt-text index (lib/client/prompt-index.ts): derived from the job's
+ * data on the device, never a version of the job. Valid only while `version` is both the job's
+ * version and the version of its data on the device.
+ */
+export interface PromptIndexEntry {
+  readonly jobId: JobId;
+  /** The version of the data the words were read from. */
+  readonly version: Version;
+  /** The distinct words of the job's scene prompts, lowercased, one space between them. */
+  readonly words: string;
+}
+
 export interface VeoSyncDB extends DBSchema {
   jobs: {
     key: JobId;
@@ -192,6 +205,10 @@ export interface VeoSyncDB extends DBSchema {
   replacedData: {
     key: JobId;
     value: ReplacedDataRecord;
+  };
+  promptIndex: {
+    key: JobId;
+    value: PromptIndexEntry;
   };
 }
 
@@ -264,7 +281,11 @@ function upgrade(db: VeoDb, oldVersion: number, tx: IDBTransaction): void {
     dead.createIndex('by-jobId', 'op.jobId');
     db.createObjectStore('meta');
   }
-  if (oldVersion < 4) db.createObjectStore('replacedData', { keyPath: 'jobId' });
+  if (oldVersion < 4) {
+    db.createObjectStore('replacedData', { keyPath: 'jobId' });
+    // Derived data only: filled lazily from the jobs' data on the device.
+    db.createObjectStore('promptIndex', { keyPath: 'jobId' });
+  }
   const steps: UpgradeStep[] = [];
   if (oldVersion >= 1 && oldVersion < 2) steps.push(...migrateToCausalVersions(tx));
   if (oldVersion >= 1 && oldVersion < 3) steps.push(recordStoredVersions(tx));

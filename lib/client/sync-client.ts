@@ -38,6 +38,13 @@ import { blobToJob, jobToJson, uploadBody } from './job-blob';
 import { SYNC_LOCK_NAME, platformLocks, type LockManagerLike } from './locks';
 import { dataBlob, storedFromText, withStoredDataFallback } from './stored-data';
 import { createChangeNotifier, type ChangeTransport, type JobsChangedListener } from './notifier';
+import {
+  readPromptIndex,
+  updatePromptIndex,
+  type PromptIndexRead,
+  type UpdatePromptIndexOptions,
+  type UpdatePromptIndexResult,
+} from './prompt-index';
 import { pullChanges, type PullResult } from './pull';
 import {
   clearJobsLocally,
@@ -1148,7 +1155,7 @@ export function createSyncClient(options: SyncClientOptions) {
      */
     async discardDeviceData(): Promise<void> {
       const d = await db();
-      const tx = d.transaction(REPLICA_STORES, 'readwrite');
+      const tx = d.transaction([...REPLICA_STORES, 'promptIndex'], 'readwrite');
       const meta = (await tx.objectStore('meta').get('sync')) ?? { deviceId: crypto.randomUUID() };
       const keyId = meta.otherKeyId ?? meta.keyId;
       await Promise.all([
@@ -1157,6 +1164,8 @@ export function createSyncClient(options: SyncClientOptions) {
         tx.objectStore('outbox').clear(),
         tx.objectStore('deadLetters').clear(),
         tx.objectStore('replacedData').clear(),
+        // Derived from the jobs that go: it goes with them.
+        tx.objectStore('promptIndex').clear(),
       ]);
       const {
         cursor: _c,
@@ -1170,6 +1179,28 @@ export function createSyncClient(options: SyncClientOptions) {
       await tx.done;
       await announceEverything();
       void sync().catch(reportError);
+    },
+
+    /**
+     * The prompt-text index's valid entries (lib/client/prompt-index.ts): only for jobs whose
+     * current data is on the device; nothing while signed out or where IndexedDB cannot be opened.
+     */
+    async readPromptIndex(): Promise<PromptIndexRead> {
+      const d = await tryDb();
+      if (!d) return { entries: new Map(), signedOut: false };
+      return readPromptIndex(d, now());
+    },
+
+    /**
+     * Brings the prompt-text index up to date with the data on the device (derived data: no job,
+     * op or version is written). Nothing where IndexedDB cannot be opened.
+     */
+    async updatePromptIndex(
+      options: Omit<UpdatePromptIndexOptions, 'now'> = {},
+    ): Promise<UpdatePromptIndexResult> {
+      const d = await tryDb();
+      if (!d) return { removed: [], indexed: 0, failed: new Map(), signedOut: false };
+      return updatePromptIndex(d, { ...options, now: now() });
     },
 
     /** Listens for changes from any context; returns the unsubscribe function. */

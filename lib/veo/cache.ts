@@ -10,6 +10,7 @@ import { broadcastChannelTransport, type JobsChangedListener } from '@/lib/clien
 import type { DownloadProgress } from '@/lib/client/api-client';
 import { takeEarlyRead, type EarlyRead } from '@/lib/client/early-list';
 import { createJobList, type JobList } from '@/lib/client/job-list';
+import { createPromptSearch, type PromptSearch } from '@/lib/client/prompt-search';
 import { listItems } from '@/lib/client/replica';
 import type { JobListItem } from '@/lib/client/replica';
 import type { ReplacedSummary } from '@/lib/client/replaced';
@@ -161,6 +162,22 @@ export function getJobList(): JobList {
     jobList = { client: current, list: createJobList(current, initial ? { initial } : {}) };
   }
   return jobList.list;
+}
+
+let promptSearch: { client: SyncClient; search: PromptSearch } | undefined;
+
+/**
+ * The prompt-text index as the page searches it (lib/client/prompt-search.ts): what is indexed
+ * of the jobs whose data is on this device, kept up to date once `activate()` is called (the
+ * first text search). Nothing while signed out.
+ */
+export function getPromptSearch(): PromptSearch {
+  const current = getSyncClient();
+  if (promptSearch?.client !== current) {
+    promptSearch?.search.close();
+    promptSearch = { client: current, search: createPromptSearch(current) };
+  }
+  return promptSearch.search;
 }
 
 /** Calls `listener` once for every change, made here, in another tab, or pulled from the server. */

@@ -23,3 +23,11 @@ export function splitAtRows(page: string): [before: string, after: string | unde
   if (end === -1) return [page, undefined];
   return [page.slice(0, start + ROWS_START.length), page.slice(end)];
 }
+
+/**
+ * How many rows the history shows at first, and how many more each "Show more" adds; the service
+ * worker's rows are the same first page. Measured with 500 jobs (docs/benchmarks.md, "The history
+ * with 500 jobs"): rendering every row cost the first render after hydration and a keystroke
+ * that brings every job back hundreds of milliseconds; a page of 50 rows is four desktop screens.
+ */
+export const JOB_LIST_PAGE = 50;

@@ -1,8 +1,10 @@
 /**
  * Finding a job in the history: a search over what the list knows of each job (video id or URL,
- * job id), filters by status and by where the job stands with the server and this device, and an
- * order. Pure, so the list stays one render away from the user's input.
+ * job id) and over its scene prompts where the device has indexed them (lib/client/prompt-index.ts),
+ * filters by status and by where the job stands with the server and this device, and an order.
+ * Pure, so the list stays one render away from the user's input.
  */
+import { promptsContain, type PromptWords } from '@/lib/client/prompt-index';
 import type { JobListItem } from '@/lib/client/replica';
 import type { JobStatus } from '@/lib/shared/job-schema';
 
@@ -38,15 +40,65 @@ export function isFiltered(query: JobQuery): boolean {
   return query.text.trim() !== '' || query.status !== 'all' || query.sync !== 'all';
 }
 
-/** The jobs `query` asks for, in its order. Every word of the text must match, in any field. */
-export function findJobs(jobs: readonly JobListItem[], query: JobQuery): JobListItem[] {
+/**
+ * The jobs a text search could not search by prompt, among those it did not find (the others
+ * passed the filters): their prompts may hold the words.
+ */
+export interface Unsearched {
+  /** The job's current data is not on this device (none, or only an older version). */
+  readonly notOnDevice: number;
+  /** The data is here, but its prompts are not indexed yet. */
+  readonly notIndexed: number;
+}
+
+export interface SearchResult {
+  /** The jobs found, in the query's order. */
+  readonly jobs: JobListItem[];
+  readonly unsearched: Unsearched;
+}
+
+const NONE_UNSEARCHED: Unsearched = { notOnDevice: 0, notIndexed: 0 };
+
+/**
+ * The jobs `query` asks for, in its order. Every word of the text must match, each in any field:
+ * the video id or URL, the job id, or (where `prompts` holds the job's current version) a scene
+ * prompt. Also counts the jobs whose prompts could not be searched.
+ */
+export function searchJobs(
+  jobs: readonly JobListItem[],
+  query: JobQuery,
+  prompts: PromptWords = new Map(),
+): SearchResult {
   const words = query.text.toLowerCase().split(/\s+/).filter(Boolean);
-  const matches = (job: JobListItem) => {
+  let notOnDevice = 0;
+  let notIndexed = 0;
+  const found = jobs.filter((job) => {
     if (query.status !== 'all' && job.status !== query.status) return false;
     if (!SYNC_MATCH[query.sync](job)) return false;
     if (words.length === 0) return true;
     const haystack = `${job.videoId}\n${job.videoUrl}\n${job.jobId}`.toLowerCase();
-    return words.every((word) => haystack.includes(word));
+    const entry = prompts.get(job.jobId);
+    const indexed = entry?.version === job.version ? entry.words : undefined;
+    const match = words.every(
+      (word) => haystack.includes(word) || (indexed !== undefined && promptsContain(indexed, word)),
+    );
+    if (!match && indexed === undefined) {
+      if (job.onDevice === 'current') notIndexed++;
+      else notOnDevice++;
+    }
+    return match;
+  });
+  return {
+    jobs: found.sort(ORDER[query.order]),
+    unsearched: words.length === 0 ? NONE_UNSEARCHED : { notOnDevice, notIndexed },
   };
-  return jobs.filter(matches).sort(ORDER[query.order]);
+}
+
+/** The jobs `query` asks for, in its order (see {@link searchJobs}). */
+export function findJobs(
+  jobs: readonly JobListItem[],
+  query: JobQuery,
+  prompts?: PromptWords,
+): JobListItem[] {
+  return searchJobs(jobs, query, prompts).jobs;
 }

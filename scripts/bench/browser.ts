@@ -10,6 +10,8 @@
  *   npx tsx --conditions=react-server scripts/bench.ts --only chromium   this part alone: it
  *       replaces the Chromium section of docs/benchmarks.md, the charts and the README's table
  *   BENCH_CHROMIUM_ROUNDS=1 …                                      one round, to try a change
+ *   BENCH_CHROMIUM_CASES=h …                                       only these cases (letters,
+ *       comma-separated): their tables are printed, and nothing is written
  */
 import { execSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -22,16 +24,20 @@ import {
   caseCrossTab,
   caseFiveJobs,
   caseHistory200,
+  caseHistory500,
   caseManyEdits,
   caseOfflineReload,
   caseOneJobFiveSaves,
   FIRST_SCREEN_ROWS,
+  HISTORY_500,
   VIEWPORT,
 } from './chromium-cases';
 import { formatCell, formatFigure, Results, resultsChart, resultsTable } from './chromium-report';
 import { PEER_LABELS, PEERS, type PeerName, startPeers } from './peers';
 
 const ROUNDS = Number(process.env.BENCH_CHROMIUM_ROUNDS ?? 3);
+/** The cases to run (their letters), when not all: `BENCH_CHROMIUM_CASES=a,h`. */
+export const ONLY_CASES = process.env.BENCH_CHROMIUM_CASES?.split(',').map((c) => c.trim());
 /** Scenes of each of the 20 jobs of "100 edits over 20 jobs" (~200 KB of JSON each). */
 const SCENES_OF_20 = 12;
 const CHARTS_DIR = 'docs/benchmarks';
@@ -90,6 +96,7 @@ const groups = {
   ],
   saves: ['e-floor', 'e-5mb-offline', 'e-1mb-offline', 'e-5mb-online'],
   crossTab: ['f-small', 'f-big', 'f-offline'],
+  history500: ['h:first', 'h:live', 'h:longtasks', 'h:rows', 'h:index', 'h:narrow', 'h:clear'],
 } as const;
 
 /** Runs every case `ROUNDS` times and returns the report; writes the charts. */
@@ -121,6 +128,8 @@ export async function benchBrowser(): Promise<ChromiumReport> {
         log,
       };
       const step = async (name: string, run: () => Promise<void>) => {
+        const letter = /^\((\w)\)/.exec(name)?.[1] ?? '';
+        if (ONLY_CASES && !ONLY_CASES.includes(letter)) return;
         const t = Date.now();
         log(`[round ${round + 1}/${ROUNDS}] ${name}`);
         await run();
@@ -135,6 +144,9 @@ export async function benchBrowser(): Promise<ChromiumReport> {
       await step('(g) 200 jobs, offline and hanging', () =>
         caseHistory200(env, { offline: 3, hanging: 2 }),
       );
+      await step('(h) 500 jobs: first render, keystrokes in the finder', () =>
+        caseHistory500(env, { reloads: 3, keystrokes: 3 }),
+      );
     }
   } finally {
     await browser.close().catch(() => undefined);
@@ -143,6 +155,15 @@ export async function benchBrowser(): Promise<ChromiumReport> {
   }
   const minutes = (Date.now() - started) / 60_000;
   log(`Chromium part: ${minutes.toFixed(1)} min (${timings.join('; ')})`);
+  if (ONLY_CASES) {
+    // Some cases only: their tables, for the console; the report and charts need every case.
+    const tables = Object.values(groups)
+      .map((ids) => ids.filter((id) => results.has(id)))
+      .filter((ids) => ids.length > 0)
+      .map((ids) => resultsTable(results, ids));
+    const text = `Chromium ${version}, ${ROUNDS} rounds, cases ${ONLY_CASES.join(', ')}; ${build}.\n\n${tables.join('\n\n')}`;
+    return { markdown: text, readme: text };
+  }
   await writeCharts(results);
   return {
     markdown: chromiumSection(results, version, minutes, build),
@@ -340,6 +361,17 @@ ${resultsTable(results, groups.saves)}
 ${resultsTable(results, groups.crossTab)}
 
 ${chart('chromium-saves.svg', 'Saving, and another tab seeing it')}
+
+### The history with ${HISTORY_500} jobs (veo-sync alone)
+
+${HISTORY_500} jobs of 3 scenes on the device (replicated, waited for); a reload online, timed
+from navigation start like the 200 jobs above, until the first screen and until the live list
+(React's, which replaces the worker's early rows after hydration) is in the DOM, with the
+main thread's long tasks (over 50 ms) until then; then keystrokes in the finder, each from its
+\`keydown\` to the first frame after the finder's count shows the new list. The peers have no
+finder: the rows are veo-sync's alone.
+
+${resultsTable(results, groups.history500)}
 ${CHROMIUM_SECTION_END}`;
 }
 
@@ -377,7 +409,7 @@ const ROWS_BEHIND =
   "(~30 bytes each) into the page in one call. veo-sync's page is the app: its worker renders " +
   "every row with the page's own React components (title, sync state, a summary, what is on " +
   'the device, three actions: ~500 bytes each) and streams them — the first 16 rows at once, ' +
-  "the others in pieces of 50 — while the browser also loads and runs the app's ~600 KB of " +
+  "then the rest of its first page of 50 — while the browser also loads and runs the app's ~600 KB of " +
   'JavaScript; the first screen needs a few of those rows, all rows need the whole stream. The ' +
   'plan, when its request is refused, reads localStorage from its own 1 KB page, with no worker ' +
   'in between.';

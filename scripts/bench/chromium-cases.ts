@@ -7,6 +7,7 @@
 import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { generateSampleJobInput } from '@/lib/shared/sample-job';
+import { JOB_LIST_PAGE } from '@/lib/veo/early-rows';
 import { whenRowAppears } from '../../tests/e2e/support/browser';
 import type { Results } from './chromium-report';
 import {
@@ -472,7 +473,7 @@ export async function caseHistory200(
   for (const [id, mode] of modes) {
     const label = `200 jobs after a reload, ${mode}`;
     defineReloadRows(env.results, id, label, {
-      shown: `${label}: all 200 rows in the DOM`,
+      shown: `${label}: all 200 rows in the DOM (veo-sync: the ${JOB_LIST_PAGE} it shows first)`,
       firstScreen: `${label}: the first screen (the newest job's row, the viewport filled)`,
     });
   }
@@ -493,9 +494,11 @@ export async function caseHistory200(
   await seedServer(env.appUrl, jobs);
   const [newest] = (await serverVideoIds(env.appUrl)).keys();
   if (newest !== 'h-200') throw new Error(`the server lists ${String(newest)} first, not h-200`);
-  const want: RowsWanted = { count: 200, firstScreen: { jobId: newest, count: 200 } };
   for (const name of env.order) {
     const peer = env.peers[name];
+    // veo-sync's page shows a first page of rows, then "Show more": all the rows it shows.
+    const count = name === 'project' ? Math.min(200, JOB_LIST_PAGE) : 200;
+    const want: RowsWanted = { count, firstScreen: { jobId: newest, count } };
     await withContext(env, async (context) => {
       const page = await peer.open(context);
       await holdOnDevice(peer, page, jobs.length);
@@ -654,4 +657,166 @@ export async function caseCrossTab(env: BenchEnv, savesPerSize: number): Promise
       }
     });
   }
+}
+
+/** Case (h)'s jobs: how many, and the search typed into the finder. */
+export const HISTORY_500 = 500;
+
+/**
+ * Types `key` into the focused finder field and resolves with the time (ms) from the key's
+ * `keydown` to the first frame after the finder's count reads `expected` (its start): a
+ * keystroke, through React's render of the list, to what the user sees.
+ */
+async function timeKeystroke(page: Page, key: string, expected: string): Promise<number> {
+  await page.evaluate((want) => {
+    const input = document.querySelector<HTMLInputElement>('.finder input[type="search"]')!;
+    const status = document.querySelector('.finder-count')!;
+    const target = globalThis as unknown as { __keystroke?: Promise<number> };
+    target.__keystroke = new Promise<number>((resolve) => {
+      let pressedAt: number | null = null;
+      input.addEventListener('keydown', (event) => (pressedAt = event.timeStamp), { once: true });
+      const observer = new MutationObserver(() => {
+        if (pressedAt === null || !(status.textContent ?? '').startsWith(want)) return;
+        observer.disconnect();
+        const from = pressedAt;
+        // The frame the new list is painted in: after the next animation frame's callbacks.
+        requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - from), 0));
+      });
+      observer.observe(status, { childList: true, characterData: true, subtree: true });
+    });
+  }, expected);
+  await page.keyboard.press(key);
+  return page.evaluate(
+    () => (globalThis as unknown as { __keystroke: Promise<number> }).__keystroke,
+  );
+}
+
+/** Waits until the finder's count starts with `text` and nothing is being indexed. */
+async function finderSettled(page: Page, text: string): Promise<void> {
+  await page.waitForFunction(
+    (want) => {
+      const count = document.querySelector('.finder-count')?.textContent ?? '';
+      return count.startsWith(want) && !/not searched by prompt yet/.test(count);
+    },
+    text,
+    { timeout: 120_000, polling: 50 },
+  );
+}
+
+/**
+ * (h) veo-sync alone (the peers have no finder): 500 jobs on the device; a reload (online) →
+ * the first screen, the live list (React's, after hydration) and the main thread's long tasks
+ * until then; then keystrokes in the finder → the list updated on screen: one that narrows the
+ * search ("k-4" → "k-49": 111 jobs → 11) and one that clears it (→ all 500).
+ */
+export async function caseHistory500(
+  env: BenchEnv,
+  { reloads, keystrokes }: { reloads: number; keystrokes: number },
+): Promise<void> {
+  const { results } = env;
+  const only = { peers: ['project'] as PeerName[] };
+  const label = `${HISTORY_500} jobs`;
+  results.define({
+    id: 'h:first',
+    label: `${label} after a reload: the first screen (the newest job's row, the viewport filled)`,
+    unit: 'ms',
+    ...only,
+  });
+  results.define({
+    id: 'h:live',
+    label: `${label} after a reload: the live list (after hydration) in the DOM`,
+    unit: 'ms',
+    ...only,
+  });
+  results.define({
+    id: 'h:longtasks',
+    label: `${label} after a reload: main-thread long tasks until the live list (total)`,
+    unit: 'ms',
+    ...only,
+  });
+  results.define({
+    id: 'h:rows',
+    label: `${label} after a reload: rows in the live list`,
+    unit: 'requests',
+    noRatio: true,
+    ...only,
+  });
+  results.define({
+    id: 'h:index',
+    label: `${label}, the first text search → every job searched by prompt (the index built)`,
+    unit: 'ms',
+    ...only,
+  });
+  results.define({
+    id: 'h:narrow',
+    label: `${label}, a keystroke that narrows the search (111 → 11 jobs) → on screen`,
+    unit: 'ms',
+    ...only,
+  });
+  results.define({
+    id: 'h:clear',
+    label: `${label}, a keystroke that clears the search (→ all ${HISTORY_500}) → on screen`,
+    unit: 'ms',
+    ...only,
+  });
+  const newestAt = Date.now() - 1000;
+  const jobs: Job[] = Array.from({ length: HISTORY_500 }, (_, i) => ({
+    ...sampleJob(`k-${i + 1}`, 3, i + 1),
+    updatedAt: newestAt - (HISTORY_500 - 1 - i),
+  }));
+  await clearServer(env.appUrl);
+  await seedServer(env.appUrl, jobs);
+  const peer = env.peers.project;
+  await withContext(env, async (context) => {
+    const page = await peer.open(context);
+    await holdOnDevice(peer, page, jobs.length);
+    const newest = `k-${HISTORY_500}`;
+    for (let i = 0; i < reloads; i++) {
+      const t = await timeRowsAfterNavigation(
+        page,
+        peer.url,
+        { jobId: newest, firstScreen: { jobId: newest, count: HISTORY_500 }, live: true },
+        60_000,
+      );
+      if (!t.ok) throw new Error(`(h) reload: ${t.error}`);
+      const live = t.live ?? NaN;
+      const blocked = t.longTasks
+        .filter((task) => task.start < live)
+        .reduce((sum, task) => sum + task.duration, 0);
+      if (t.firstScreen) results.add('h:first', 'project', t.firstScreen.at);
+      results.add('h:live', 'project', live);
+      results.add('h:longtasks', 'project', blocked);
+      const rows = await page.evaluate(() =>
+        (globalThis as unknown as { __bench: { liveRows(): number } }).__bench.liveRows(),
+      );
+      results.add('h:rows', 'project', rows);
+      env.log(
+        `  project: first screen ${t.firstScreen?.at.toFixed(0)} ms, live list ${live.toFixed(0)} ms (${rows} rows), long tasks ${blocked.toFixed(0)} ms`,
+      );
+    }
+    const search = page.locator('.finder input[type="search"]');
+    // The first text search indexes the prompts of every job on the device.
+    const indexStart = Date.now();
+    await search.fill('k-4');
+    await finderSettled(page, '111 of 500 jobs');
+    const indexed = Date.now() - indexStart;
+    results.add('h:index', 'project', indexed);
+    env.log(`  project: first text search → every job searched by prompt: ${indexed} ms`);
+    for (let i = 0; i < keystrokes; i++) {
+      await search.fill('k-4');
+      await finderSettled(page, '111 of 500 jobs');
+      await search.focus();
+      await page.keyboard.press('End');
+      const narrow = await timeKeystroke(page, '9', '11 of 500 jobs');
+      await finderSettled(page, '11 of 500 jobs');
+      await page.keyboard.press('Control+A');
+      const clear = await timeKeystroke(page, 'Backspace', `${HISTORY_500} jobs`);
+      await finderSettled(page, `${HISTORY_500} jobs`);
+      results.add('h:narrow', 'project', narrow);
+      results.add('h:clear', 'project', clear);
+      env.log(
+        `  project: keystroke narrowing ${narrow.toFixed(0)} ms, clearing ${clear.toFixed(0)} ms`,
+      );
+    }
+  });
 }

@@ -69,6 +69,10 @@ export class Results {
     else cell.notes.set(note, (cell.notes.get(note) ?? 0) + 1);
   }
 
+  has(id: string): boolean {
+    return this.rows.has(id);
+  }
+
   row(id: string): Row {
     const row = this.rows.get(id);
     if (!row) throw new Error(`no row ${id}`);

@@ -52,7 +52,18 @@ const ADAPTER = String.raw`
 (() => {
   if (globalThis.__bench) return;
   const watch = JSON.parse(sessionStorage.getItem('__bench_watch') || 'null');
-  const state = { shownAt: null, firstScreenAt: null, firstScreenRows: null };
+  const state = { shownAt: null, firstScreenAt: null, firstScreenRows: null, liveAt: null, longTasks: [] };
+  // Every long task of the page (over 50 ms on the main thread), from navigation start.
+  if (typeof PerformanceObserver !== 'undefined' && PerformanceObserver.supportedEntryTypes.includes('longtask'))
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) state.longTasks.push({ start: entry.startTime, duration: entry.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  // veo-sync's live list: the one React renders, not the worker's early rows (inside .early-rows).
+  const liveRows = () => {
+    for (const list of document.querySelectorAll('ul.job-list'))
+      if (!list.closest('.early-rows')) return list.querySelectorAll(':scope > li.job').length;
+    return 0;
+  };
   if (watch) {
     const seen = () =>
       watch.jobId
@@ -69,9 +80,11 @@ const ADAPTER = String.raw`
         rows[rows.length - 1].getBoundingClientRect().bottom >= window.innerHeight
       );
     };
-    const done = () => state.shownAt !== null && (!first || state.firstScreenAt !== null);
+    const done = () =>
+      state.shownAt !== null && (!first || state.firstScreenAt !== null) && (!watch.live || state.liveAt !== null);
     const check = () => {
       if (state.shownAt === null && seen()) state.shownAt = performance.now();
+      if (watch.live && state.liveAt === null && liveRows() > 0) state.liveAt = performance.now();
       // The time the DOM was seen in this state, not counting the layout the check reads.
       const at = performance.now();
       if (first && state.firstScreenAt === null && firstScreen()) {
@@ -112,6 +125,7 @@ const ADAPTER = String.raw`
   }
   globalThis.__bench = {
     state,
+    liveRows,
     jobs: {},
     /** Saves each spec in turn; every save timed from its call to its promise settling. */
     async saveAll(specs) {
@@ -218,8 +232,15 @@ export async function startPeers(target: string): Promise<Record<PeerName, Peer>
 
 interface BenchGlobal {
   __bench: {
-    state: { shownAt: number | null; firstScreenAt: number | null; firstScreenRows: number | null };
+    state: {
+      shownAt: number | null;
+      firstScreenAt: number | null;
+      firstScreenRows: number | null;
+      liveAt: number | null;
+      longTasks: { start: number; duration: number }[];
+    };
     jobs: Record<string, unknown>;
+    liveRows(): number;
     saveAll(specs: readonly SaveSpec[]): Promise<(SaveResult & { startedAt: number })[]>;
     floor(key: string): Promise<number>;
     idle(): Promise<boolean>;
@@ -265,6 +286,8 @@ export type RowsWanted = ({ jobId: string } | { count: number }) & {
    * `window.innerHeight`) or `count` of them present.
    */
   firstScreen?: { jobId: string; count: number };
+  /** Also time veo-sync's live list (React's, in place of the worker's early rows). */
+  live?: boolean;
 };
 
 /** A reload's times, from navigation start (ms). */
@@ -276,6 +299,10 @@ export interface ReloadTiming {
   readonly hydrated: number | null;
   /** The first screen, and how many rows it held, when asked for. */
   readonly firstScreen: { at: number; rows: number } | null;
+  /** When the live list was in the DOM, when asked for. */
+  readonly live: number | null;
+  /** The page's long tasks (start and duration, ms) seen by the time the wait ended. */
+  readonly longTasks: readonly { start: number; duration: number }[];
 }
 
 /**
@@ -299,11 +326,15 @@ export async function timeRowsAfterNavigation(
     };
   }
   await page.waitForFunction(
-    (first) => {
+    ([first, live]) => {
       const { state } = (globalThis as unknown as BenchGlobal).__bench;
-      return state.shownAt !== null && (!first || state.firstScreenAt !== null);
+      return (
+        state.shownAt !== null &&
+        (!first || state.firstScreenAt !== null) &&
+        (!live || state.liveAt !== null)
+      );
     },
-    want.firstScreen !== undefined,
+    [want.firstScreen !== undefined, want.live === true] as const,
     { timeout: timeoutMs, polling: 50 },
   );
   return page.evaluate(() => {
@@ -319,6 +350,8 @@ export async function timeRowsAfterNavigation(
         state.firstScreenAt === null
           ? null
           : { at: state.firstScreenAt, rows: state.firstScreenRows ?? NaN },
+      live: state.liveAt,
+      longTasks: [...state.longTasks],
     };
   });
 }

@@ -129,7 +129,7 @@ describe('history page', () => {
     await expect.poll(shownIds).toEqual([`${tag}-c`, `${tag}-a`]);
     await page
       .getByRole('status')
-      .filter({ hasText: /^2 of \d+ jobs$/ })
+      .filter({ hasText: /^2 of \d+ jobs\b/ })
       .waitFor();
     await find.fill(`${tag}harbour`);
     await expect.poll(shownIds).toEqual([`${tag}-b`]);
@@ -147,6 +147,56 @@ describe('history page', () => {
     await page.getByRole('button', { name: 'Show every job' }).click();
     await expect.poll(async () => (await shownIds()).length).toBeGreaterThanOrEqual(3);
     expect(await find.inputValue()).toBe('');
+  });
+
+  it('finds a job by a word only its prompts hold, and says which jobs it could not search by prompt', async () => {
+    const writer = await open();
+    const tag = `prompt${Date.now()}`;
+    const save = (jobId: string, prompt: string) =>
+      writer.evaluate(
+        ([id, text]) =>
+          globalThis.veoCache!.setCachedJob(id, {
+            videoId: id,
+            data: { scenes: [{ prompt: 'An opening shot.' }, { prompt: text }] },
+          }),
+        [jobId, prompt] as const,
+      );
+    await save(`${tag}-a`, `A lone ${tag}okapi crosses the river at dawn.`);
+    await save(`${tag}-b`, `A ${tag}heron stands in the reeds.`);
+    const shownIds = (page: Page) =>
+      rows(page).evaluateAll((els) => els.map((el) => el.getAttribute('data-job-id')));
+    const status = (page: Page) => page.locator('.finder-count');
+
+    for (const id of [`${tag}-a`, `${tag}-b`])
+      await expect
+        .poll(() => byId(writer, id).getByTestId('sync-state').textContent(), { timeout: 10_000 })
+        .toBe('Synced');
+
+    // The word is in one job's prompt, nowhere in any job's ids or URL.
+    await writer.getByRole('searchbox', { name: 'Find' }).fill(`${tag.toUpperCase()}OKAPI`);
+    await expect.poll(() => shownIds(writer), { timeout: 15_000 }).toEqual([`${tag}-a`]);
+    await expect.poll(() => status(writer).textContent()).toMatch(/^1 of \d+ jobs\b/);
+
+    // A device where no job's data can arrive: nothing searched by prompt, and it says how many.
+    const readerContext = await chromiumForTests.newContext();
+    await readerContext.route('**/api/veo/job-data**', (route) => route.abort());
+    const reader = await openApp(readerContext, baseUrl);
+    await byId(reader, `${tag}-a`).waitFor({ timeout: 10_000 });
+    await reader.getByRole('searchbox', { name: 'Find' }).fill(`${tag}okapi`);
+    await reader.getByTestId('no-match').waitFor();
+    const notHere = await reader.evaluate(
+      async () =>
+        (await globalThis.veoCache!.getCachedJobList()).filter((job) => job.onDevice !== 'current')
+          .length,
+    );
+    expect(notHere).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(() => status(reader).textContent())
+      .toMatch(
+        new RegExp(
+          `^0 of \\d+ jobs\\. ${notHere} jobs not searched by prompt: their data is not on this device\\.$`,
+        ),
+      );
   });
 
   it('undoes a delete that has not reached the server yet', async () => {

@@ -257,6 +257,10 @@ describe('migrations carry existing data over', () => {
         expect(saved.version.endsWith('.device-from-v1')).toBe(true);
         const db = await openVeoDb(device.indexedDB);
         expect(db.version).toBe(DB_VERSION);
+        // Version 4: the prompt-text index, empty until a search fills it, and no replaced
+        // versions yet.
+        expect(await db.count('promptIndex')).toBe(0);
+        expect(await db.count('replacedData')).toBe(0);
         // Version 3: the record says which version of the data is here, and its size.
         expect((await db.get('jobs', 'edited-offline'))?.stored?.version).toBe(
           formatVersion(now - 1000, 0, '0'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jobListHtml, jobListParts } from '@/components/veo/job-list-html';
+import { JOB_LIST_PAGE, jobListHtml, jobListParts } from '@/components/veo/job-list-html';
 import type { JobListItem } from '@/lib/client/replica';
 import { LOADING_ROWS_HTML, ROWS_END, ROWS_START, splitAtRows } from '@/lib/veo/early-rows';
 import type { Version } from '@/lib/shared/version';
@@ -38,7 +38,7 @@ describe('the rows in the served page', () => {
   it('renders the page’s own list component, escaped, with no DOM', () => {
     const html = jobListHtml([job]);
     expect(html).toMatch(
-      /^<ul class="job-list" aria-label="Your jobs, newest first"><li class="job"/,
+      /^<div class="job-list-pages"><ul class="job-list" aria-label="Your jobs, newest first"><li class="job"/,
     );
     expect(html).toContain('data-job-id="job-&lt;1&gt;"');
     expect(html).toContain('video &amp; &quot;one&quot;');
@@ -52,7 +52,21 @@ describe('the rows in the served page', () => {
       jobListParts.open() +
       jobListParts.rows(jobs.slice(0, 2)) +
       jobListParts.rows(jobs.slice(2)) +
-      jobListParts.close();
+      jobListParts.close(3, 3);
     expect(pieces).toBe(jobListHtml(jobs));
+    expect(pieces).not.toContain('job-list-more');
+  });
+
+  it('sends the first page of rows and the page’s own “Show more” when there are more jobs', () => {
+    const jobs = Array.from({ length: JOB_LIST_PAGE + 7 }, (_, i) => ({ ...job, jobId: `j${i}` }));
+    const pieces =
+      jobListParts.open() +
+      jobListParts.rows(jobs.slice(0, JOB_LIST_PAGE)) +
+      jobListParts.close(jobs.length, JOB_LIST_PAGE);
+    expect(pieces).toBe(jobListHtml(jobs, JOB_LIST_PAGE));
+    expect(pieces.match(/<li class="job"/g)).toHaveLength(JOB_LIST_PAGE);
+    expect(pieces).toContain('>Show 7 more jobs</button>');
+    expect(pieces).toContain('(7 not shown)');
+    expect(pieces).not.toContain(`data-job-id="j${JOB_LIST_PAGE}"`);
   });
 });

@@ -22,7 +22,13 @@ export function launchChromium(): Promise<Browser> {
 /** The facade's console API, as the page exposes it. */
 export interface VeoConsole {
   getCachedJobList(): Promise<
-    { jobId: string; videoId: string; syncState: string; availableOffline: boolean }[]
+    {
+      jobId: string;
+      videoId: string;
+      syncState: string;
+      availableOffline: boolean;
+      onDevice: string;
+    }[]
   >;
   getCachedJob(jobId: string): Promise<{ jobId: string; data: unknown } | null>;
   setCachedJob(jobId: string, job: Record<string, unknown>): Promise<unknown>;
