@@ -13,7 +13,7 @@ const SYNC_FILTERS: [SyncFilter, string][] = [
 ];
 
 const ORDERS: [JobOrder, string][] = [
-  ['updated', 'Last updated'],
+  ['updated', 'Updated'],
   ['created', 'Created'],
   ['scenes', 'Most scenes'],
 ];

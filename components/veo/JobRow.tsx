@@ -115,7 +115,13 @@ export function JobRow({
         {offline}
       </p>
       {job.replaced ? (
-        <ReplacedNotice jobId={job.jobId} title={title} replaced={job.replaced} onSee={onOpen} />
+        <ReplacedNotice
+          jobId={job.jobId}
+          title={title}
+          replaced={job.replaced}
+          current={job}
+          onSee={onOpen}
+        />
       ) : null}
       {details ? <JobDetails job={job} /> : null}
       {job.syncState === 'failed' && job.syncError ? (

@@ -1,7 +1,7 @@
 'use client';
 
 import { useEffect, useRef, useState } from 'react';
-import type { CachedVeoJob } from '@/lib/shared/job-schema';
+import type { CachedVeoJob, CachedVeoJobInfo } from '@/lib/shared/job-schema';
 import { downloadBlob } from '@/lib/veo/download';
 import {
   allPrompts,
@@ -101,10 +101,13 @@ function Scene({ scene, index }: { scene: unknown; index: number }) {
 export function JobView({
   job,
   replaced,
+  current,
   onClose,
 }: {
   job: CachedVeoJob;
   replaced?: ReplacedSummary;
+  /** With `replaced`: the job as it is now, to compare. */
+  current?: CachedVeoJobInfo | undefined;
   onClose: () => void;
 }) {
   const scenes = job.data.scenes ?? [];
@@ -152,6 +155,7 @@ export function JobView({
           jobId={job.jobId}
           title={job.videoId || job.jobId}
           replaced={replaced}
+          {...(current ? { current } : {})}
           onDone={onClose}
         />
       ) : null}

@@ -1,7 +1,7 @@
 'use client';
 
 import { useState } from 'react';
-import type { CachedVeoJob, JobId } from '@/lib/shared/job-schema';
+import type { CachedVeoJob, CachedVeoJobInfo, JobId } from '@/lib/shared/job-schema';
 import { getSyncClient, type ReplacedSummary } from '@/lib/veo/cache';
 import { formatTime } from '@/lib/veo/format';
 
@@ -16,12 +16,15 @@ export function ReplacedNotice({
   jobId,
   title,
   replaced,
+  current,
   onSee,
   onDone,
 }: {
   jobId: JobId;
   title: string;
   replaced: ReplacedSummary;
+  /** The job as it is now, to say how the user's version differs from it. */
+  current?: CachedVeoJobInfo;
   /** Opens the replaced version; absent where it is what is shown. */
   onSee?: (job: CachedVeoJob, replaced: ReplacedSummary) => void;
   /** After it was kept or dismissed. */
@@ -30,6 +33,7 @@ export function ReplacedNotice({
   const [busy, setBusy] = useState<'see' | 'keep' | 'dismiss' | null>(null);
   const [error, setError] = useState<string | null>(null);
   const version = replaced.info.version;
+  const differences = current ? describeDifferences(replaced.info, current) : undefined;
 
   async function act(action: 'see' | 'keep' | 'dismiss', run: () => Promise<void>) {
     setBusy(action);
@@ -46,11 +50,10 @@ export function ReplacedNotice({
   return (
     <div className="replaced" role="group" aria-label={`Your replaced version of ${title}`}>
       <p>
-        <strong>Your edit was replaced.</strong> The version you saved on this device at{' '}
-        {formatTime(replaced.info.updatedAt)} ({replaced.info.sceneCount}{' '}
-        {replaced.info.sceneCount === 1 ? 'scene' : 'scenes'}) had not synced when a newer version
-        of this job was saved elsewhere, so the newer one is the job now. Yours is kept on this
-        device until {formatTime(replaced.keptUntil)}.
+        <strong>Your edit was replaced.</strong> Another device saved a newer version of this job
+        before yours had synced. Yours, saved here at {formatTime(replaced.info.updatedAt)}, is kept
+        on this device until {formatTime(replaced.keptUntil)}.
+        {differences ? ` ${differences}` : null}
       </p>
       <div className="replaced-actions">
         {onSee ? (
@@ -104,4 +107,25 @@ export function ReplacedNotice({
       ) : null}
     </div>
   );
+}
+
+/** What a person compares at a glance: the summary fields in which two versions differ. */
+const COMPARED: readonly [keyof CachedVeoJobInfo, (info: CachedVeoJobInfo) => string][] = [
+  ['sceneCount', (i) => `${i.sceneCount} ${i.sceneCount === 1 ? 'scene' : 'scenes'}`],
+  ['charactersFound', (i) => `${i.charactersFound} characters`],
+  ['mode', (i) => `mode ${i.mode}`],
+  ['voice', (i) => `voice ${i.voice}`],
+  ['status', (i) => i.status],
+  ['hasScript', (i) => (i.hasScript ? 'a script' : 'no script')],
+];
+
+/**
+ * "Yours: 118 scenes, voice narrator. Now: 120 scenes, voice no-voice." — or, when the summaries
+ * are alike, that the difference is in the scenes themselves.
+ */
+export function describeDifferences(mine: CachedVeoJobInfo, now: CachedVeoJobInfo): string {
+  const differ = COMPARED.filter(([key]) => mine[key] !== now[key]);
+  if (differ.length === 0) return 'The two differ in what their scenes say.';
+  const list = (info: CachedVeoJobInfo) => differ.map(([, show]) => show(info)).join(', ');
+  return `Yours: ${list(mine)}. Now: ${list(now)}.`;
 }

@@ -281,7 +281,9 @@ export function VeoHistoryPanel() {
           <JobView
             key={`${open.job.jobId} ${open.job.version}`}
             job={open.job}
-            {...(open.replaced ? { replaced: open.replaced } : {})}
+            {...(open.replaced
+              ? { replaced: open.replaced, current: jobs?.find((j) => j.jobId === open.job.jobId) }
+              : {})}
             onClose={() => setOpen(null)}
           />
         ) : null}
