@@ -13,6 +13,7 @@ import { downloadBlob } from '@/lib/veo/download';
 import { formatBytes, formatTime } from '@/lib/veo/format';
 import { exportJob } from '@/lib/veo/job-file';
 import { ReplacedNotice } from './ReplacedNotice';
+import { useAction } from './use-action';
 
 const SYNC_LABEL = {
   synced: 'Synced',
@@ -43,32 +44,19 @@ export function JobRow({
   /** Called with the job's full content (when it could be read) so the delete can be undone. */
   onDeleted: (job: JobListItem, content: CachedVeoJob | null) => void;
 }) {
-  const [busy, setBusy] = useState<'open' | 'delete' | 'export' | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, act } = useAction<'open' | 'delete' | 'export'>((cause) =>
+    cause instanceof JobUnavailableError
+      ? `${cause.message}. It opens again when you are back online.`
+      : cause instanceof Error
+        ? cause.message
+        : String(cause),
+  );
   /** A download under way for this row: bytes received, and of how many when known. */
   const [progress, setProgress] = useState<{ received: number; total?: number } | null>(null);
   /** The job's fields, shown on demand: a row is one line of summary, so a screen shows many. */
   const [details, setDetails] = useState(false);
   const title = job.videoId || job.jobId;
   const isSample = job.videoId.startsWith('sample-');
-
-  async function act(action: 'open' | 'delete' | 'export', run: () => Promise<void>) {
-    setBusy(action);
-    setError(null);
-    try {
-      await run();
-    } catch (cause) {
-      setError(
-        cause instanceof JobUnavailableError
-          ? `${cause.message}. It opens again when you are back online.`
-          : cause instanceof Error
-            ? cause.message
-            : String(cause),
-      );
-    } finally {
-      setBusy(null);
-    }
-  }
 
   const read = async (): Promise<CachedVeoJob> => {
     try {

@@ -1,9 +1,9 @@
 'use client';
 
-import { useState } from 'react';
 import type { CachedVeoJob, CachedVeoJobInfo, JobId } from '@/lib/shared/job-schema';
 import { getSyncClient, type ReplacedSummary } from '@/lib/veo/cache';
 import { formatTime } from '@/lib/veo/format';
+import { useAction } from './use-action';
 
 /**
  * Says that the user's own edit of a job, made on this device, lost to a newer version saved
@@ -30,22 +30,9 @@ export function ReplacedNotice({
   /** After it was kept or dismissed. */
   onDone?: () => void;
 }) {
-  const [busy, setBusy] = useState<'see' | 'keep' | 'dismiss' | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, act } = useAction<'see' | 'keep' | 'dismiss'>();
   const version = replaced.info.version;
   const differences = current ? describeDifferences(replaced.info, current) : undefined;
-
-  async function act(action: 'see' | 'keep' | 'dismiss', run: () => Promise<void>) {
-    setBusy(action);
-    setError(null);
-    try {
-      await run();
-    } catch (cause) {
-      setError(cause instanceof Error ? cause.message : String(cause));
-    } finally {
-      setBusy(null);
-    }
-  }
 
   return (
     <div className="replaced" role="group" aria-label={`Your replaced version of ${title}`}>
