@@ -350,6 +350,26 @@ describe('history page', () => {
     },
   );
 
+  it('shows at least eight jobs on a desktop screen (1280 × 900), each row whole', async () => {
+    const page = await open({ viewport: { width: 1280, height: 900 } });
+    for (let i = 0; i < 12; i++) {
+      await page.evaluate(
+        (id) =>
+          globalThis.veoCache!.setCachedJob(id, { data: { scenes: [] } }).then(() => undefined),
+        `desk-${i}-${Date.now()}`,
+      );
+    }
+    await expect.poll(() => rows(page).count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(12);
+    const whole = await page.evaluate(
+      () =>
+        [...document.querySelectorAll('li.job')].filter((row) => {
+          const box = row.getBoundingClientRect();
+          return box.top >= 0 && box.bottom <= window.innerHeight;
+        }).length,
+    );
+    expect(whole).toBeGreaterThanOrEqual(8);
+  });
+
   it('reaches every action by keyboard', async () => {
     const page = await open();
     await addSample(page);
