@@ -94,7 +94,9 @@ describe('an edit replaced by another device', () => {
     const { phone, laptop, jobId } = await conflict();
     const notice = row(phone, jobId).getByRole('group', { name: /Your replaced version/ });
     await notice.waitFor({ timeout: 15_000 });
-    expect(await notice.textContent()).toMatch(/Your edit was replaced\..*\(2 scenes\)/);
+    expect(await notice.textContent()).toMatch(
+      /Your edit was replaced\..*Yours: 2 scenes\. Now: 1 scene\./,
+    );
     // The laptop's version is the job on both devices meanwhile.
     expect(await firstPrompt(phone, jobId)).toBe('Laptop: a drone shot rising over the waves');
     expect(await row(laptop, jobId).locator('.replaced').count()).toBe(0);

@@ -1,7 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { D1Error, type D1Executor } from '@/lib/server/d1/executor';
 import { isProxyDesync } from '@/lib/server/d1/binding';
-import { reopenOnDesync, type LocalD1 } from '@/lib/server/d1/local';
+import {
+  BridgeHungError,
+  bridgeExecutor,
+  reopenOnDesync,
+  type LocalD1,
+} from '@/lib/server/d1/local';
 
 /** What Miniflare 3's synchronous proxy throws once it has lost step (see isProxyDesync). */
 function desync(): Error {
@@ -102,5 +107,25 @@ describe('binding failures the store retries', () => {
       kind: 'query',
       retryable: false,
     });
+  });
+
+  it('counts a batch the bridge never answers as hung: it fails as a timeout, and a new bridge serves the next', async () => {
+    const hung = bridgeExecutor(() => new Promise<never>(() => undefined), 50);
+    const error = await hung.batch(select).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(D1Error);
+    expect(error).toMatchObject({ kind: 'timeout' });
+    expect((error as D1Error).cause).toBeInstanceOf(BridgeHungError);
+
+    const first = { executor: hung, dispose: vi.fn(() => Promise.resolve()) };
+    const second = fakeDb('second');
+    const local = reopenOnDesync(
+      first,
+      () => Promise.resolve(second.db),
+      () => undefined,
+    );
+    await expect(local.executor.batch(select)).rejects.toMatchObject({ kind: 'timeout' });
+    expect((await local.executor.batch(select))[0]?.rows).toEqual([{ from: 'second' }]);
+    expect(first.dispose).toHaveBeenCalledTimes(1);
+    await local.dispose();
   });
 });

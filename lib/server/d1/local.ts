@@ -107,8 +107,9 @@ export async function startLocalD1(persistDir?: string): Promise<LocalD1> {
     });
     await mf.ready;
     return {
-      executor: bridgeExecutor((body) =>
+      executor: bridgeExecutor((body, signal) =>
         mf.dispatchFetch('http://d1.local/batch', {
+          signal,
           method: 'POST',
           headers: {
             [BRIDGE_SECRET_HEADER]: secret,
@@ -128,6 +129,22 @@ export async function startLocalD1(persistDir?: string): Promise<LocalD1> {
   return reopenOnDesync(first, open);
 }
 
+/**
+ * How long a batch may take on the bridge before it counts as hung (ms). The slowest batches
+ * measured are ~4 s (a 20 MB job written under load); one that has not answered in 30 s will not:
+ * the bridge is then replaced (reopenOnDesync), so that one stuck request in workerd does not
+ * hold every later one of this server for good.
+ */
+export const BRIDGE_TIMEOUT_MS = 30_000;
+
+/** A batch that got no answer from workerd in time (see BRIDGE_TIMEOUT_MS). */
+export class BridgeHungError extends Error {
+  override readonly name = 'BridgeHungError';
+  constructor(timeoutMs: number, cause: unknown) {
+    super(`no answer from workerd within ${timeoutMs} ms`, { cause });
+  }
+}
+
 /** The bridge's answer, as the subset of `Response` this reads. */
 interface BridgeResponse {
   readonly status: number;
@@ -139,19 +156,31 @@ interface BridgeResponse {
  * worker's response. Failures become the store's errors (toD1Error): a dropped or refused
  * connection, D1's "Network connection lost"/"overloaded" are `unavailable` and retried.
  */
-export function bridgeExecutor(send: (body: string) => Promise<BridgeResponse>): D1Executor {
+export function bridgeExecutor(
+  send: (body: string, signal: AbortSignal) => Promise<BridgeResponse>,
+  timeoutMs = BRIDGE_TIMEOUT_MS,
+): D1Executor {
   return {
     async batch(statements) {
       if (statements.length === 0) return [];
       let status: number;
       let text: string;
+      const timeout = AbortSignal.timeout(timeoutMs);
       try {
-        const response = await send(
-          JSON.stringify(statements.map((s) => ({ sql: s.sql, params: s.params }))),
+        // Raced, not only signalled: whether the transport honours the signal, the batch ends.
+        const timedOut = new Promise<never>((_, reject) =>
+          timeout.addEventListener('abort', () => reject(timeout.reason as Error), { once: true }),
         );
+        const payload = JSON.stringify(statements.map((s) => ({ sql: s.sql, params: s.params })));
+        const response = await Promise.race([send(payload, timeout), timedOut]);
         status = response.status;
-        text = await response.text();
+        text = await Promise.race([response.text(), timedOut]);
       } catch (error) {
+        if (timeout.aborted) {
+          throw new D1Error('timeout', `the local database did not answer within ${timeoutMs} ms`, {
+            cause: new BridgeHungError(timeoutMs, error),
+          });
+        }
         throw toD1Error(error);
       }
       let body: unknown;
@@ -176,8 +205,8 @@ export function bridgeExecutor(send: (body: string) => Promise<BridgeResponse>):
 
 /**
  * `initial`, replaced by a fresh `open()` once a batch fails because its bridge to workerd is
- * gone for good: getPlatformProxy's proxy losing step (isProxyDesync), or workerd no longer
- * listening (isBridgeLost). Only the first failure of a given bridge replaces it; batches
+ * gone for good: getPlatformProxy's proxy losing step (isProxyDesync), workerd no longer
+ * listening (isBridgeLost), or a batch hung past BRIDGE_TIMEOUT_MS. Only the first failure of a given bridge replaces it; batches
  * already running on it fail and are retried by the store like any unavailable database; an
  * `open()` that fails is tried again on the next batch.
  */
@@ -215,7 +244,10 @@ export function reopenOnDesync(
           return await db.executor.batch(statements, signal);
         } catch (error) {
           const broken =
-            error instanceof D1Error && (isProxyDesync(error.cause) || isBridgeLost(error.cause));
+            error instanceof D1Error &&
+            (isProxyDesync(error.cause) ||
+              isBridgeLost(error.cause) ||
+              error.cause instanceof BridgeHungError);
           if (broken && live === db) {
             log(
               '[veo-sync] the connection to the local database (workerd) failed; opening a new one',

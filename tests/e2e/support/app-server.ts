@@ -43,10 +43,20 @@ export async function startAppServer(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  // What the server says, the last 64 KB of it: shown when it starts badly, exits while in use,
+  // or warned of something while the tests ran (a failing e2e run then says what the server saw).
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-65_536));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const baseUrl = `http://127.0.0.1:${port}`;
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping)
+      console.error(
+        `[app-server] the server at ${baseUrl} exited (${signal ?? code}) while in use; it said:\n${output}`,
+      );
+  });
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the server exited:\n${output}`);
@@ -64,6 +74,10 @@ export async function startAppServer(
   return {
     baseUrl,
     async stop() {
+      stopping = true;
+      const warnings = [...new Set(output.split('\n').filter((l) => l.startsWith('[veo-sync]')))];
+      if (warnings.length > 0)
+        console.error(`[app-server] ${baseUrl} said:\n${warnings.slice(-40).join('\n')}`);
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
