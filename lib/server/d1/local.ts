@@ -131,11 +131,11 @@ export async function startLocalD1(persistDir?: string): Promise<LocalD1> {
 
 /**
  * How long a batch may take on the bridge before it counts as hung (ms). The slowest batches
- * measured are ~4 s (a 20 MB job written under load); one that has not answered in 30 s will not:
+ * measured are ~4 s (a 20 MB job written under load); one that has not answered in 15 s will not:
  * the bridge is then replaced (reopenOnDesync), so that one stuck request in workerd does not
  * hold every later one of this server for good.
  */
-export const BRIDGE_TIMEOUT_MS = 30_000;
+export const BRIDGE_TIMEOUT_MS = 15_000;
 
 /** A batch that got no answer from workerd in time (see BRIDGE_TIMEOUT_MS). */
 export class BridgeHungError extends Error {
