@@ -9,7 +9,7 @@ import { describeFailure, type ApiClient, type ApiResult, type SyncFailure } fro
 import { REPLICA_STORES, type OutboxOp, type VeoDb } from './db';
 import { uploadBody } from './job-blob';
 import { dataBlob, dataSize, storedFromBlob, withStoredDataFallback } from './stored-data';
-import { completeOp, deadLetterOp, findOp, nextDueOp, postponeOp } from './outbox';
+import { completeOp, deadLetterOp, nextDueOp, postponeOp } from './outbox';
 import { committed, mergeTombstone, mergeWrite } from './replica';
 import { retryDelay, type RetryPolicy } from './retry-policy';
 
@@ -200,8 +200,7 @@ async function settle(
     const tx = ctx.db.transaction(REPLICA_STORES, 'readwrite');
     const work = async () => {
       // Still this device's latest write of the job (no newer save of it replaced the op).
-      const waiting = (await findOp(tx, op)) !== undefined;
-      await completeOp(tx, op);
+      const waiting = await completeOp(tx, op);
       if (op.kind === 'clear') return;
       if (answer.deletedUpTo) await mergeTombstone(tx, op.jobId, answer.deletedUpTo);
       // An upsert the server refused for a newer version lost to it there (a replay of one that

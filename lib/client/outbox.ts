@@ -125,10 +125,15 @@ export async function findOp(tx: WriteTx, op: OutboxOp): Promise<OutboxOp | unde
   return tx.objectStore('outbox').index('by-opId').get(op.opId);
 }
 
-/** Removes an op after the server answered 2xx for it. */
-export async function completeOp(tx: WriteTx, op: OutboxOp): Promise<void> {
+/**
+ * Removes an op after the server answered 2xx for it. Returns whether it was still waiting (not
+ * superseded meanwhile by a newer op of its job).
+ */
+export async function completeOp(tx: WriteTx, op: OutboxOp): Promise<boolean> {
   const stored = await findOp(tx, op);
-  if (stored?.seq !== undefined) await tx.objectStore('outbox').delete(stored.seq);
+  if (stored?.seq === undefined) return false;
+  await tx.objectStore('outbox').delete(stored.seq);
+  return true;
 }
 
 /** Keeps an op for later after a retryable failure. */

@@ -45,27 +45,23 @@ export function currentReplaced(
 }
 
 /**
- * Inside a write that makes `by` the job: keeps the device's data of `record` — its own write
- * `mine`, which `by` beat before the server had it — as the job's replaced version. Returns what
- * the job's record is to hold, or the record's current replaced version when there is nothing
- * (else) to keep: the data is not of `mine` (a newer save of this device replaced it already, or
- * it was never here).
+ * Inside a write that makes `by` the job: keeps the device's data of `mine` — its own write,
+ * which `by` replaced without having seen it (replacedUnseen) — as the job's replaced version,
+ * in place of any older one. Returns it, or nothing when the bytes on the device are not of
+ * `mine` after all.
  */
 export async function keepReplaced(
   tx: ReplicaTx,
-  record: JobRecord,
-  mine: Version,
+  mine: CachedVeoJobInfo,
+  bytes: number,
   by: Version,
   now: number,
 ): Promise<ReplacedVersion | undefined> {
-  const kept = currentReplaced(record, now);
-  if (!record.info || record.info.version !== mine || record.stored?.version !== mine) return kept;
-  if (kept && kept.info.version >= mine) return kept;
-  const data = await tx.objectStore('jobData').get(record.jobId);
-  if (!data || data.version !== mine) return kept;
-  const { lastUsedAt: _lastUsedAt, ...bytes } = data;
-  await tx.objectStore('replacedData').put(bytes satisfies ReplacedDataRecord);
-  return { info: record.info, by, keptAt: now, bytes: record.stored.bytes };
+  const data = await tx.objectStore('jobData').get(mine.jobId);
+  if (!data || data.version !== mine.version) return undefined;
+  const { lastUsedAt: _lastUsedAt, ...kept } = data;
+  await tx.objectStore('replacedData').put(kept satisfies ReplacedDataRecord);
+  return { info: mine, by, keptAt: now, bytes };
 }
 
 /** Inside a write: forgets the job's replaced version (kept, dismissed, deleted, or expired). */

@@ -146,16 +146,19 @@ export async function mergeWrite(
     const dropped = await dropCoveredOps(tx, info.jobId, info.version, 'write');
     // The device's own write, whose data is here, replaced by one made without it: kept for the
     // user (replaced.ts). Waiting (or refused for this one) means it had not reached the server.
-    const mine = record?.info?.version;
+    const mine = record?.info;
     if (
-      record &&
-      mine !== undefined &&
-      record.stored?.version === mine &&
-      replacedUnseen(mine, info, !dropped.includes(mine) && lost !== mine) &&
-      versionNode(mine) === (await readMeta(tx)).deviceId
+      mine &&
+      record?.stored?.version === mine.version &&
+      replacedUnseen(
+        mine.version,
+        info,
+        !dropped.includes(mine.version) && lost !== mine.version,
+      ) &&
+      versionNode(mine.version) === (await readMeta(tx)).deviceId
     ) {
-      const kept = await keepReplaced(tx, record, mine, info.version, now);
-      replaced = kept ? { replaced: kept } : {};
+      const kept = await keepReplaced(tx, mine, record.stored.bytes, info.version, now);
+      if (kept) replaced = { replaced: kept };
     }
   }
   // Without new data, the data the device holds stays, readable as the job's previous version

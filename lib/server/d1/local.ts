@@ -31,7 +31,7 @@ const BRIDGE_SECRET_HEADER = 'x-veo-bridge-secret';
  * transaction), answered as JSON. Only this process knows the secret, so another local process
  * that finds the port cannot send SQL through it.
  */
-const BRIDGE_WORKER = `export default {
+export const BRIDGE_WORKER = `export default {
   async fetch(request, env) {
     if (request.method !== 'POST' || request.headers.get('${BRIDGE_SECRET_HEADER}') !== env.BRIDGE_SECRET) {
       return new Response('not found', { status: 404 });
@@ -107,26 +107,37 @@ export async function startLocalD1(persistDir?: string): Promise<LocalD1> {
     });
     await mf.ready;
     return {
-      executor: bridgeExecutor((body, signal) =>
-        mf.dispatchFetch('http://d1.local/batch', {
-          signal,
-          method: 'POST',
-          headers: {
-            [BRIDGE_SECRET_HEADER]: secret,
-            'content-type': 'application/json',
-            // Otherwise workerd gzips every answer (undici asks for it) and this process inflates
-            // it again: a list of 1,000 jobs compressed and inflated per call, on the same cores.
-            'accept-encoding': 'identity',
-          },
-          body,
-        }),
-      ),
+      executor: miniflareBridge(mf, secret),
       dispose: () => mf.dispose(),
     };
   };
   const first = await open();
   await applyMigrations(first.executor, await readMigrations());
   return reopenOnDesync(first, open);
+}
+
+/**
+ * The executor over BRIDGE_WORKER running in `mf` with `secret` as its BRIDGE_SECRET binding
+ * (the embedded database; the tests' worker-bridged D1 too).
+ */
+export function miniflareBridge(
+  mf: Pick<MiniflareType, 'dispatchFetch'>,
+  secret: string,
+): D1Executor {
+  return bridgeExecutor((body, signal) =>
+    mf.dispatchFetch('http://d1.local/batch', {
+      method: 'POST',
+      signal,
+      headers: {
+        [BRIDGE_SECRET_HEADER]: secret,
+        'content-type': 'application/json',
+        // Otherwise workerd gzips every answer (undici asks for it) and this process inflates
+        // it again: a list of 1,000 jobs compressed and inflated per call, on the same cores.
+        'accept-encoding': 'identity',
+      },
+      body,
+    }),
+  );
 }
 
 /**
